@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { InvalidJsonError, InvalidMessageError } from './errors.ts';
+
+/**
+ * Message contract v1: the JSON body of one ingest-queue message.
+ *
+ * @example
+ * { "op": "put", "table": "items", "item": { "pk": "a", "sk": "1", "n": 1 }, "version": 7 }
+ * { "op": "delete", "table": "items", "key": { "pk": "a", "sk": "1" }, "version": 8 }
+ */
+export const DEFAULT_TABLE = 'items';
+
+const tableName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
+  .optional();
+const version = z
+  .number()
+  .int('must be an integer')
+  .nonnegative('must be ≥ 0')
+  .lte(Number.MAX_SAFE_INTEGER, 'must be a safe integer')
+  .optional();
+const attributes = z.record(z.string().min(1, 'attribute names must not be empty'), z.unknown());
+const keyValue = z.union([z.string(), z.number()]);
+
+export const PutMessageSchema = z.strictObject({
+  op: z.literal('put'),
+  table: tableName,
+  item: attributes,
+  version,
+});
+
+export const DeleteMessageSchema = z.strictObject({
+  op: z.literal('delete'),
+  table: tableName,
+  key: z.record(z.string().min(1), keyValue),
+  version,
+});
+
+export const MessageSchema = z.discriminatedUnion('op', [PutMessageSchema, DeleteMessageSchema]);
+
+export type PutMessage = z.infer<typeof PutMessageSchema>;
+export type DeleteMessage = z.infer<typeof DeleteMessageSchema>;
+export type Message = z.infer<typeof MessageSchema>;
+
+/** Validates an already-parsed value against contract v1; throws `InvalidMessageError` with the path. */
+export function validateMessage(value: unknown): Message {
+  const result = MessageSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  const code =
+    issue.path[0] === 'version'
+      ? 'INVALID_VERSION'
+      : issue.path[0] === 'op'
+        ? 'UNKNOWN_OP'
+        : 'INVALID_MESSAGE';
+  return throwInvalid(path, issue.message, code);
+}
+
+function throwInvalid(path: string, detail: string, code: string): never {
+  throw new InvalidMessageError(path, detail, code);
+}
+
+/** Parses an SQS body (JSON text) into a contract-v1 message. */
+export function parseMessage(body: string): Message {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (cause) {
+    throw new InvalidJsonError((cause as Error).message, { cause });
+  }
+  return validateMessage(value);
+}
