@@ -1,20 +1,8 @@
 import { z } from 'zod';
+import { type RoutesConfig, RoutesSchema } from './routing.ts';
 import { writePathSettings } from './settings.ts';
 
 /** The one place that reads `process.env`. Everything else receives typed values. */
-
-const RouteSchema = z.strictObject({
-  tableName: z.string().min(3).max(255),
-  partitionKey: z.string().min(1),
-  sortKey: z.string().min(1).optional(),
-  ops: z
-    .array(z.enum(['put', 'delete']))
-    .min(1)
-    .default(['put', 'delete']),
-});
-
-export const RoutesSchema = z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), RouteSchema);
-export type RoutesConfig = z.infer<typeof RoutesSchema>;
 
 const BatchWriterEnvSchema = z.object({
   TABLE_ROUTES: z.string().min(2),
