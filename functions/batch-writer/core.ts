@@ -1,0 +1,157 @@
+import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import { parseMessage } from '../../shared/contract/message.ts';
+import type {
+  Deadline,
+  Outcome,
+  WriteRequest,
+  WriteStats,
+} from '../../shared/dynamodb/write-batcher/types.ts';
+import type { WriteBatcher } from '../../shared/dynamodb/write-batcher/write-batcher.ts';
+import type { PipelineError } from '../../shared/errors.ts';
+import type { Router } from '../../shared/routing.ts';
+import type { DeadLetter, DeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+
+export interface IngestDeps {
+  readonly router: Router;
+  readonly batcher: Pick<WriteBatcher, 'writeAll'>;
+  readonly deadLetters: DeadLetterSink;
+  readonly deadline: Deadline;
+}
+
+/** What happened to one batch, for logs, metrics and the demo. */
+export interface IngestSummary {
+  readonly records: number;
+  /** Messages whose write was applied, superseded by a later one, or stale (all success). */
+  readonly succeeded: number;
+  /** Permanent rejects sent to the DLQ, by error code. */
+  readonly deadLettered: Readonly<Record<string, number>>;
+  /** Messages reported in batchItemFailures (retried by SQS). */
+  readonly failed: number;
+  readonly writes: WriteStats;
+}
+
+export interface IngestResult {
+  readonly batchItemFailures: SQSBatchItemFailure[];
+  readonly summary: IngestSummary;
+}
+
+type Verdict =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'reject'; readonly error: PipelineError }
+  | { readonly kind: 'deadLettered' };
+
+const OK: Verdict = { kind: 'ok' };
+const FAILED: Verdict = { kind: 'failed' };
+const DEAD_LETTERED: Verdict = { kind: 'deadLettered' };
+
+/**
+ * SQS records → parse → route → WriteBatcher → outcome → batch response. Only retryable failures are
+ * reported back to SQS; permanent rejects go to the DLQ with their reason (or are reported failed if
+ * that send fails, so nothing is lost). FIFO: after a failure in a message group, every later message
+ * of that group is reported failed too, so the group's order holds.
+ */
+export async function processIngestBatch(
+  records: readonly SQSRecord[],
+  deps: IngestDeps,
+): Promise<IngestResult> {
+  const verdicts: Verdict[] = new Array(records.length);
+  const requests: WriteRequest[] = [];
+  const recordOf: number[] = [];
+
+  records.forEach((record, i) => {
+    try {
+      const message = parseMessage(record.body);
+      requests.push(deps.router.toWriteRequest(message, record.attributes.MessageGroupId));
+      recordOf.push(i);
+    } catch (error) {
+      verdicts[i] = { kind: 'reject', error: error as PipelineError };
+    }
+  });
+
+  const { outcomes, stats } = await deps.batcher.writeAll(requests, { deadline: deps.deadline });
+  outcomes.forEach((outcome, r) => {
+    verdicts[recordOf[r]!] = verdictOf(outcome);
+  });
+
+  // Rejects behind a failure in their FIFO group are retried with it rather than dead-lettered now;
+  // a dead-letter send that fails is itself a failure that holds back the rest of its group.
+  holdBackAfterFailures(records, verdicts);
+  const deadLettered = await sendRejects(records, verdicts, deps.deadLetters);
+  holdBackAfterFailures(records, verdicts);
+
+  const batchItemFailures: SQSBatchItemFailure[] = [];
+  let succeeded = 0;
+  verdicts.forEach((verdict, i) => {
+    if (verdict.kind === 'failed') batchItemFailures.push({ itemIdentifier: records[i]!.messageId });
+    else if (verdict.kind === 'ok') succeeded++;
+  });
+  return {
+    batchItemFailures,
+    summary: {
+      records: records.length,
+      succeeded,
+      deadLettered,
+      failed: batchItemFailures.length,
+      writes: stats,
+    },
+  };
+}
+
+function verdictOf(outcome: Outcome): Verdict {
+  const final = outcome.status === 'coalesced' ? outcome.final : outcome;
+  switch (final.status) {
+    case 'written':
+    case 'stale':
+      return OK;
+    case 'retryable':
+      return FAILED;
+    case 'rejected':
+      return { kind: 'reject', error: final.error };
+  }
+}
+
+/** FIFO ordering: once a message of a group fails, every later message of that group fails too. */
+function holdBackAfterFailures(records: readonly SQSRecord[], verdicts: Verdict[]): void {
+  const failedGroups = new Set<string>();
+  records.forEach((record, i) => {
+    const group = record.attributes.MessageGroupId;
+    if (group === undefined) return;
+    if (failedGroups.has(group)) verdicts[i] = FAILED;
+    else if (verdicts[i]!.kind === 'failed') failedGroups.add(group);
+  });
+}
+
+async function sendRejects(
+  records: readonly SQSRecord[],
+  verdicts: Verdict[],
+  sink: DeadLetterSink,
+): Promise<Record<string, number>> {
+  const letters: DeadLetter[] = [];
+  const indexes: number[] = [];
+  verdicts.forEach((verdict, i) => {
+    if (verdict.kind !== 'reject') return;
+    const record = records[i]!;
+    letters.push({
+      messageId: record.messageId,
+      body: record.body,
+      errorCode: verdict.error.code ?? 'UNKNOWN',
+      errorMessage: verdict.error.message,
+      messageGroupId: record.attributes.MessageGroupId,
+    });
+    indexes.push(i);
+  });
+  const counts: Record<string, number> = {};
+  if (letters.length === 0) return counts;
+  const accepted = await sink.send(letters);
+  indexes.forEach((i, n) => {
+    if (accepted[n]) {
+      const code = letters[n]!.errorCode;
+      counts[code] = (counts[code] ?? 0) + 1;
+      verdicts[i] = DEAD_LETTERED;
+    } else {
+      verdicts[i] = FAILED;
+    }
+  });
+  return counts;
+}

@@ -1,0 +1,102 @@
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  type DynamoDBClient,
+  PutItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+type Fault = (
+  command: BatchWriteItemCommand | PutItemCommand,
+  call: number,
+) => Error | 'unprocessed-half' | undefined;
+
+/**
+ * An in-memory stand-in for DynamoDBClient's `send` (BatchWriteItem and the version-guarded PutItem
+ * only), for unit tests and the CPU-per-record benchmark. Key schema: `pk` + `sk`.
+ */
+export class InMemoryDynamoDb {
+  readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
+  readonly calls: Array<{ name: string; items: number }> = [];
+  fault: Fault | undefined;
+
+  get client(): DynamoDBClient {
+    return { send: (command: unknown) => this.send(command) } as unknown as DynamoDBClient;
+  }
+
+  item(table: string, pk: string, sk = '1'): Record<string, unknown> | undefined {
+    return this.tables.get(table)?.get(`${pk}\u0000${sk}`);
+  }
+
+  async send(command: unknown): Promise<unknown> {
+    await Promise.resolve();
+    if (command instanceof BatchWriteItemCommand) return this.batchWrite(command);
+    if (command instanceof PutItemCommand) return this.putItem(command);
+    throw new Error(`InMemoryDynamoDb does not implement ${(command as object).constructor.name}`);
+  }
+
+  private batchWrite(command: BatchWriteItemCommand): BatchWriteItemCommandOutput {
+    const requestItems = command.input.RequestItems ?? {};
+    const count = Object.values(requestItems).reduce((n, list) => n + list.length, 0);
+    this.calls.push({ name: 'BatchWriteItem', items: count });
+    const fault = this.fault?.(command, this.calls.length);
+    if (fault instanceof Error) throw fault;
+    const unprocessed: Record<string, WriteRequest[]> = {};
+    for (const [table, requests] of Object.entries(requestItems)) {
+      requests.forEach((request, i) => {
+        if (fault === 'unprocessed-half' && i % 2 === 1) {
+          (unprocessed[table] ??= []).push(request);
+          return;
+        }
+        if (request.PutRequest?.Item) this.store(table, request.PutRequest.Item);
+        else if (request.DeleteRequest?.Key) this.table(table).delete(keyString(request.DeleteRequest.Key));
+      });
+    }
+    return {
+      UnprocessedItems: unprocessed,
+      ConsumedCapacity: [{ TableName: 'x', CapacityUnits: count }],
+      $metadata: {},
+    };
+  }
+
+  private putItem(command: PutItemCommand) {
+    this.calls.push({ name: 'PutItem', items: 1 });
+    const fault = this.fault?.(command, this.calls.length);
+    if (fault instanceof Error) throw fault;
+    const { TableName, Item, ExpressionAttributeValues } = command.input;
+    const existing = this.table(TableName!).get(keyString(Item!));
+    const next = Number(ExpressionAttributeValues?.[':v']?.N);
+    if (existing && typeof existing._version === 'number' && !(existing._version < next)) {
+      throw Object.assign(new Error('The conditional request failed'), {
+        name: 'ConditionalCheckFailedException',
+      });
+    }
+    this.store(TableName!, Item!);
+    return { ConsumedCapacity: { TableName, CapacityUnits: 1 }, $metadata: {} };
+  }
+
+  private store(table: string, item: Record<string, AttributeValue>): void {
+    this.table(table).set(keyString(item), unmarshall(item));
+  }
+
+  private table(name: string): Map<string, Record<string, unknown>> {
+    let table = this.tables.get(name);
+    if (!table) this.tables.set(name, (table = new Map()));
+    return table;
+  }
+}
+
+function keyString(item: Record<string, AttributeValue>): string {
+  return `${item.pk?.S ?? item.pk?.N}\u0000${item.sk?.S ?? item.sk?.N}`;
+}
+
+/** An error shaped like the SDK's, for stubbed faults. */
+export function awsError(name: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(name), {
+    name,
+    $metadata: { httpStatusCode },
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+  });
+}
