@@ -1,0 +1,32 @@
+import { App, type AppProps } from 'aws-cdk-lib';
+import { cdkContext } from './context.ts';
+import { addNagChecks } from './nag.ts';
+import { WritePathStack } from './stacks/write-path-stack.ts';
+
+export interface BuildAppOptions {
+  /** Extra context, over `cdk.json`'s (the CLI's `-c` values still win). @default none */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** Where the cloud assembly goes. @default the CLI's output directory, or a temporary one */
+  readonly outdir?: string;
+}
+
+/** The app and its stacks, so tests can assert on any of them. */
+export interface PipelineApp {
+  readonly app: App;
+  readonly writePath: WritePathStack;
+}
+
+/**
+ * Builds the pipeline's app: every stack, with cdk-nag checking each synth. The composition root
+ * (`infra/bin/app.ts`) and the tests share it, so what is tested is what `cdk synth` produces.
+ */
+export function buildApp(options: BuildAppOptions = {}): PipelineApp {
+  const appProps: AppProps = {
+    context: { ...cdkContext, ...options.context },
+    ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
+  };
+  const app = new App(appProps);
+  addNagChecks(app);
+  const writePath = new WritePathStack(app, 'WritePath');
+  return { app, writePath };
+}

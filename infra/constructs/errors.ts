@@ -1,0 +1,26 @@
+import { PipelineError } from '../../shared/errors.ts';
+
+/** A context value (`cdk.json` or `cdk synth -c name=value`) that the app cannot use. */
+export class InvalidContextError extends PipelineError {
+  readonly code = 'INVALID_CONTEXT';
+  constructor(
+    readonly key: string,
+    readonly received: unknown,
+    expected: string,
+  ) {
+    super(`context value ${key} is ${JSON.stringify(received)}; expected ${expected}`);
+  }
+}
+
+/** A construct prop outside what the construct can deploy. */
+export class InvalidPropError extends PipelineError {
+  readonly code = 'INVALID_PROP';
+  constructor(
+    readonly construct: string,
+    readonly prop: string,
+    received: string,
+    expected: string,
+  ) {
+    super(`${construct} ${prop} is ${received}; ${expected}`);
+  }
+}

@@ -1,0 +1,78 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  DeduplicationScope,
+  FifoThroughputLimit,
+  Queue,
+  QueueEncryption,
+  type QueueProps,
+} from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { writePathSettings } from '../../shared/settings.ts';
+import { InvalidPropError } from './errors.ts';
+
+export interface SecureQueueProps {
+  /**
+   * FIFO queue and DLQ, in high-throughput mode (throughput and deduplication per message group)
+   * with content-based deduplication, so a producer may omit the deduplication id.
+   * @default false
+   */
+  readonly fifo?: boolean;
+  /** How long a received message stays hidden from other consumers. @default Duration.seconds(30) */
+  readonly visibilityTimeout?: Duration;
+  /**
+   * Receives before SQS moves a message to the dead-letter queue (1..1000).
+   * @default writePathSettings.queue.maxReceiveCount (5)
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * How long both queues keep a message. SQS's maximum, so a message that reaches the DLQ late in
+   * its life can still be inspected and redriven.
+   * @default Duration.days(writePathSettings.queue.retentionDays) (14 days)
+   */
+  readonly retentionPeriod?: Duration;
+}
+
+/**
+ * A queue and its dead-letter queue, both encrypted at rest with SQS-managed keys and refusing
+ * requests that do not use TLS.
+ *
+ * SQS-managed encryption rather than a customer KMS key: producers and consumers need no KMS
+ * permissions, and a high-throughput queue makes no per-message KMS requests.
+ */
+export class SecureQueue extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly maxReceiveCount: number;
+
+  constructor(scope: Construct, id: string, props: SecureQueueProps = {}) {
+    super(scope, id);
+    this.maxReceiveCount = props.maxReceiveCount ?? writePathSettings.queue.maxReceiveCount;
+    if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1 || this.maxReceiveCount > 1000) {
+      throw new InvalidPropError(
+        'SecureQueue',
+        'maxReceiveCount',
+        String(this.maxReceiveCount),
+        'use 1..1000',
+      );
+    }
+    const common: QueueProps = {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: props.retentionPeriod ?? Duration.days(writePathSettings.queue.retentionDays),
+      ...(props.fifo ? fifoProps : {}),
+    };
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', common);
+    this.queue = new Queue(this, 'Queue', {
+      ...common,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(30),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
+    });
+  }
+}
+
+const fifoProps: QueueProps = {
+  fifo: true,
+  contentBasedDeduplication: true,
+  deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+  fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+};

@@ -1,0 +1,317 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_TABLE } from '../../shared/contract/message.ts';
+import { type RoutesConfig, RoutesSchema } from '../../shared/routing.ts';
+import { writePathSettings } from '../../shared/settings.ts';
+import { InvalidPropError } from './errors.ts';
+import { SecureQueue } from './secure-queue.ts';
+
+const {
+  table: tableSettings,
+  function: fnSettings,
+  eventSource: esSettings,
+  queue: queueSettings,
+} = writePathSettings;
+
+/** Root of the repository: the esbuild project root and where package-lock.json lives. */
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** FIFO event sources take at most 10 records per batch and no batching window. */
+const FIFO_MAX_BATCH_SIZE = 10;
+
+export type WritePathLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface WritePathProps {
+  /**
+   * FIFO ingest queue and DLQ (see `SecureQueue`); the event source then takes at most 10 records
+   * per batch and no batching window.
+   * @default false
+   */
+  readonly fifo?: boolean;
+  /** Lambda timeout. @default Duration.seconds(writePathSettings.function.timeoutSeconds) (60 s) */
+  readonly timeout?: Duration;
+  /** Lambda memory (it also buys CPU). @default writePathSettings.function.memoryMiB (1024) */
+  readonly memoryMiB?: number;
+  /**
+   * DynamoDB requests in flight at once per invocation (`MAX_CONCURRENCY`, 1..256).
+   * @default writePathSettings.function.maxConcurrency (8)
+   */
+  readonly writeConcurrency?: number;
+  /**
+   * The WriteBatcher stops retrying this long before the Lambda deadline (`DEADLINE_MARGIN_MS`).
+   * @default Duration.millis(writePathSettings.function.deadlineMarginMs) (1.5 s)
+   */
+  readonly deadlineMargin?: Duration;
+  /**
+   * Records per invocation.
+   * @default writePathSettings.eventSource.batchSize (1000); FIFO: 10, the most FIFO allows
+   */
+  readonly batchSize?: number;
+  /**
+   * How long Lambda gathers records before invoking (needed for batches over 10). Not allowed
+   * with `fifo`.
+   * @default Duration.seconds(writePathSettings.eventSource.maxBatchingWindowSeconds) (1 s); FIFO: none
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Most concurrent invocations the event source drives (2..1000).
+   * @default writePathSettings.eventSource.maxConcurrency (10)
+   */
+  readonly maxConcurrency?: number;
+  /** Receives before SQS moves a message to the DLQ. @default writePathSettings.queue.maxReceiveCount (5) */
+  readonly maxReceiveCount?: number;
+  /**
+   * Ingest queue visibility timeout; at least 6 × `timeout` (AWS's guidance: throttled retries
+   * must not make a record visible again while its batch may still be running).
+   * @default the larger of writePathSettings.queue.visibilityTimeoutSeconds (360 s) and 6 × `timeout`
+   */
+  readonly visibilityTimeout?: Duration;
+  /** `POWERTOOLS_METRICS_NAMESPACE`. @default 'BatchWritePipeline' */
+  readonly metricsNamespace?: string;
+  /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
+  readonly logLevel?: WritePathLogLevel;
+  /** Retention of the function's log group. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** X-Ray tracing of the function. @default Tracing.DISABLED */
+  readonly tracing?: Tracing;
+  /** The backlog alarm fires when the ingest queue's oldest message is this old. @default 5 minutes */
+  readonly oldestMessageAgeThreshold?: Duration;
+  /**
+   * What happens to the table when it leaves the stack; RETAIN also turns on deletion protection.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The write path: an encrypted ingest queue with a DLQ, the batch-writer Lambda that applies the
+ * queued writes through the WriteBatcher, and the DynamoDB table they land in, with alarms on the
+ * DLQ depth and the ingest backlog's age.
+ *
+ * Alarms have no actions; pass `alarms` to an `AlarmTopic` (or add your own actions).
+ *
+ * @example
+ * const writePath = new WritePath(this, 'WritePath', { maxConcurrency: 20 });
+ * writePath.grantSendToIngest(producerRole);
+ */
+export class WritePath extends Construct {
+  readonly table: Table;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly batchWriter: NodejsFunction;
+  readonly logGroup: LogGroup;
+  /** Fires as soon as one message sits in the DLQ (a permanent reject or an exhausted retry). */
+  readonly deadLetterAlarm: Alarm;
+  /** Fires when the ingest backlog's oldest message reaches `oldestMessageAgeThreshold`. */
+  readonly oldestMessageAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: WritePathProps = {}) {
+    super(scope, id);
+    const fifo = props.fifo ?? false;
+    const timeout = props.timeout ?? Duration.seconds(fnSettings.timeoutSeconds);
+    const visibilityTimeout = props.visibilityTimeout ?? defaultVisibilityTimeout(timeout);
+    checkVisibilityTimeout(visibilityTimeout, timeout);
+
+    this.table = this.createTable(props.tableRemovalPolicy ?? RemovalPolicy.RETAIN);
+    const ingest = new SecureQueue(this, 'Ingest', {
+      fifo,
+      visibilityTimeout,
+      maxReceiveCount: props.maxReceiveCount ?? queueSettings.maxReceiveCount,
+    });
+    this.queue = ingest.queue;
+    this.deadLetterQueue = ingest.deadLetterQueue;
+
+    this.logGroup = new LogGroup(this, 'BatchWriterLogs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    this.batchWriter = this.createFunction(props, timeout);
+    this.batchWriter.addEventSource(new SqsEventSource(this.queue, eventSourceProps(props, fifo)));
+
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'Messages are waiting in the write path DLQ: permanent rejects or exhausted retries.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const ageThreshold = props.oldestMessageAgeThreshold ?? Duration.minutes(5);
+    this.oldestMessageAlarm = new Alarm(this, 'OldestMessageAlarm', {
+      alarmDescription: `The write path ingest backlog is at least ${ageThreshold.toHumanString()} old.`,
+      metric: this.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: Stats.MAXIMUM,
+      }),
+      threshold: ageThreshold.toSeconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** The write path's alarms, e.g. for `AlarmTopic.notify(...writePath.alarms)`. */
+  get alarms(): Alarm[] {
+    return [this.deadLetterAlarm, this.oldestMessageAlarm];
+  }
+
+  /** Lets a producer send messages to the ingest queue. */
+  grantSendToIngest(grantee: IGrantable): Grant {
+    return this.queue.grantSendMessages(grantee);
+  }
+
+  /** Lets a reader (a service or an operator tool) read items from the table. */
+  grantReadItems(grantee: IGrantable): Grant {
+    return this.table.grantReadData(grantee);
+  }
+
+  private createTable(removalPolicy: RemovalPolicy): Table {
+    return new Table(this, 'Table', {
+      partitionKey: { name: tableSettings.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: tableSettings.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // AWS-managed key: encrypted at rest and audited in CloudTrail, with no key policy to keep
+      // in step with every reader and writer.
+      encryption: TableEncryption.AWS_MANAGED,
+      // Tombstones left by versioned deletes expire through it.
+      timeToLiveAttribute: tableSettings.ttlAttribute,
+      removalPolicy,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+    });
+  }
+
+  private createFunction(props: WritePathProps, timeout: Duration): NodejsFunction {
+    const writeConcurrency = props.writeConcurrency ?? fnSettings.maxConcurrency;
+    if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1 || writeConcurrency > 256) {
+      throw new InvalidPropError('WritePath', 'writeConcurrency', String(writeConcurrency), 'use 1..256');
+    }
+    const deadlineMargin = props.deadlineMargin ?? Duration.millis(fnSettings.deadlineMarginMs);
+    if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
+      throw new InvalidPropError(
+        'WritePath',
+        'deadlineMargin',
+        deadlineMargin.toHumanString(),
+        `keep it below the function timeout (${timeout.toHumanString()})`,
+      );
+    }
+    // An explicit role instead of the default one, whose AWS managed policy would let the
+    // function write to any log group.
+    const role = new Role(this, 'BatchWriterRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Batch writer of the write path: consumes the ingest queue, writes the table',
+    });
+    const tracing = props.tracing ?? Tracing.DISABLED;
+    const fn = new NodejsFunction(this, 'BatchWriter', {
+      description: 'Applies queued writes to DynamoDB through the WriteBatcher',
+      entry: `${projectRoot}functions/batch-writer/handler.ts`,
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      timeout,
+      memorySize: props.memoryMiB ?? fnSettings.memoryMiB,
+      role,
+      logGroup: this.logGroup,
+      tracing,
+      environment: {
+        TABLE_ROUTES: this.tableRoutesJson(),
+        DLQ_URL: this.deadLetterQueue.queueUrl,
+        MAX_CONCURRENCY: String(writeConcurrency),
+        DEADLINE_MARGIN_MS: String(deadlineMargin.toMilliseconds()),
+        POWERTOOLS_SERVICE_NAME: 'batch-writer',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'BatchWritePipeline',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // Bundled CommonJS dependencies still call require(); ESM output has none.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // Bundle the AWS SDK too: the function runs the SDK versions the tests ran, not the runtime's.
+        externalModules: [],
+      },
+    });
+    this.logGroup.grantWrite(role);
+    this.table.grant(role, 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // Permanent rejects go straight to the DLQ.
+    this.deadLetterQueue.grant(role, 'sqs:SendMessage');
+    if (tracing !== Tracing.DISABLED) {
+      Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions',
+      });
+    }
+    return fn;
+  }
+
+  /** `TABLE_ROUTES` for the handler's Router, checked against its schema at synth time. */
+  private tableRoutesJson(): string {
+    const routes: RoutesConfig = {
+      [DEFAULT_TABLE]: {
+        tableName: this.table.tableName,
+        partitionKey: tableSettings.partitionKey,
+        sortKey: tableSettings.sortKey,
+        keyType: 'S',
+        ops: ['put', 'delete'],
+      },
+    };
+    return Stack.of(this).toJsonString(RoutesSchema.parse(routes));
+  }
+}
+
+function defaultVisibilityTimeout(timeout: Duration): Duration {
+  return Duration.seconds(Math.max(queueSettings.visibilityTimeoutSeconds, 6 * timeout.toSeconds()));
+}
+
+function checkVisibilityTimeout(visibilityTimeout: Duration, timeout: Duration): void {
+  if (visibilityTimeout.toSeconds() < 6 * timeout.toSeconds()) {
+    throw new InvalidPropError(
+      'WritePath',
+      'visibilityTimeout',
+      visibilityTimeout.toHumanString(),
+      `make it at least 6 × the function timeout (${timeout.toHumanString()}): ${6 * timeout.toSeconds()} seconds`,
+    );
+  }
+}
+
+function eventSourceProps(props: WritePathProps, fifo: boolean): SqsEventSourceProps {
+  const maxConcurrency = props.maxConcurrency ?? esSettings.maxConcurrency;
+  if (!fifo) {
+    return {
+      reportBatchItemFailures: true,
+      batchSize: props.batchSize ?? esSettings.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(esSettings.maxBatchingWindowSeconds),
+      maxConcurrency,
+    };
+  }
+  const batchSize = props.batchSize ?? FIFO_MAX_BATCH_SIZE;
+  if (batchSize > FIFO_MAX_BATCH_SIZE) {
+    throw new InvalidPropError('WritePath', 'batchSize', String(batchSize), 'FIFO queues allow at most 10');
+  }
+  if (props.maxBatchingWindow !== undefined) {
+    throw new InvalidPropError(
+      'WritePath',
+      'maxBatchingWindow',
+      props.maxBatchingWindow.toHumanString(),
+      'FIFO queues allow no batching window; leave it unset',
+    );
+  }
+  return { reportBatchItemFailures: true, batchSize, maxConcurrency };
+}

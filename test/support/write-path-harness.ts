@@ -1,0 +1,127 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { SqsEventSourcePoller } from '../../shared/local/poller.ts';
+import { createWritePathResources, type WritePathResources } from '../../shared/local/resources.ts';
+
+export interface WritePathHarness {
+  readonly resources: WritePathResources;
+  readonly poller: SqsEventSourcePoller;
+  /** Sends raw bodies (objects are JSON-encoded), ten per request, in order. */
+  send(bodies: readonly unknown[], options?: { groupId?: (i: number) => string }): Promise<void>;
+  /** Waits until the ingest queue is empty and no invocation runs. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Every item in the data table, keyed by pk. */
+  items(): Promise<Map<string, Record<string, unknown>>>;
+  /** Every message in the DLQ with its ErrorCode attribute. */
+  deadLetters(): Promise<Array<{ body: string; errorCode: string; errorMessage: string }>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The write path on the embedded stack: unique table + ingest queue + DLQ, the real middy handler
+ * (imported after its environment is set), and the local event-source poller driving it.
+ * Call once per test file: the handler module reads its environment once.
+ */
+export async function startWritePath(
+  options: { fifo?: boolean; dynamodbEndpoint?: string; batchSize?: number; timeoutMs?: number } = {},
+): Promise<WritePathHarness> {
+  const sqs = new SQSClient({});
+  const dynamodb = new DynamoDBClient({});
+  const resources = await createWritePathResources({
+    dynamodb,
+    sqs,
+    fifo: options.fifo,
+    visibilityTimeoutSeconds: 2,
+    maxReceiveCount: 3,
+  });
+  Object.assign(process.env, {
+    TABLE_ROUTES: JSON.stringify(resources.routes),
+    DLQ_URL: resources.dlqUrl,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    ...(options.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint } : {}),
+  });
+  const { handler } = await import('../../functions/batch-writer/handler.ts');
+  const poller = new SqsEventSourcePoller({
+    sqs,
+    queueUrl: resources.queueUrl,
+    handler,
+    batchSize: options.batchSize ?? (options.fifo ? 10 : 100),
+    maxBatchingWindowMs: 200,
+    maxConcurrency: options.fifo ? 2 : 4,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    idleWaitSeconds: 1,
+  });
+  await poller.start();
+
+  return {
+    resources,
+    poller,
+    async send(bodies, sendOptions = {}) {
+      for (let start = 0; start < bodies.length; start += 10) {
+        const entries: SendMessageBatchRequestEntry[] = bodies.slice(start, start + 10).map((body, j) => ({
+          Id: String(j),
+          MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+          ...(sendOptions.groupId
+            ? {
+                MessageGroupId: sendOptions.groupId(start + j),
+                MessageDeduplicationId: `m${start + j}-${Date.now()}`,
+              }
+            : {}),
+        }));
+        const out = await sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: resources.queueUrl, Entries: entries }),
+        );
+        if (out.Failed?.length) throw new Error(`send failed: ${JSON.stringify(out.Failed)}`);
+      }
+    },
+    drain: (timeoutMs = 60_000) => poller.drain({ timeoutMs }),
+    async items() {
+      const items = new Map<string, Record<string, unknown>>();
+      let start: Record<string, never> | undefined;
+      do {
+        const page = await dynamodb.send(
+          new ScanCommand({ TableName: resources.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+        );
+        for (const raw of page.Items ?? []) {
+          const item = unmarshall(raw);
+          items.set(String(item.pk), item);
+        }
+        start = page.LastEvaluatedKey as Record<string, never> | undefined;
+      } while (start);
+      return items;
+    },
+    async deadLetters() {
+      const letters: Message[] = [];
+      for (let empty = 0; empty < 2; ) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: resources.dlqUrl,
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ['All'],
+            VisibilityTimeout: 300,
+            WaitTimeSeconds: 0,
+          }),
+        );
+        if (!out.Messages?.length) empty++;
+        else letters.push(...out.Messages);
+      }
+      return letters.map((m) => ({
+        body: m.Body ?? '',
+        errorCode: m.MessageAttributes?.ErrorCode?.StringValue ?? '(none)',
+        errorMessage: m.MessageAttributes?.ErrorMessage?.StringValue ?? '',
+      }));
+    },
+    async stop() {
+      await poller.stop();
+      await resources.delete();
+    },
+  };
+}
