@@ -1,0 +1,109 @@
+/**
+ * `npm start`: the main job on the embedded AWS stack. Creates the write path's resources, runs the
+ * local event-source poller with the real batch-writer handler, sends a demo workload through the
+ * producer (duplicates, out-of-order versions, deletes and a few invalid messages), waits for the
+ * queue to drain, prints a summary and exits 0.
+ */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
+import { SqsEventSourcePoller } from '../shared/local/poller.ts';
+import { createWritePathResources } from '../shared/local/resources.ts';
+import { writePathSettings } from '../shared/settings.ts';
+import { SqsBatchSender } from '../shared/sqs/batch-sender.ts';
+import { PipelineProducer } from '../shared/sqs/producer.ts';
+import { captureEmf } from './lib/emf.ts';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+await using aws = await startEmbeddedAws({ log });
+Object.assign(process.env, endpointEnv(aws.endpoints), {
+  POWERTOOLS_METRICS_NAMESPACE: 'BatchWritePipeline',
+  POWERTOOLS_SERVICE_NAME: 'batch-writer',
+});
+const sqs = new SQSClient({});
+const dynamodb = new DynamoDBClient({});
+const resources = await createWritePathResources({ dynamodb, sqs, visibilityTimeoutSeconds: 10 });
+Object.assign(process.env, { TABLE_ROUTES: JSON.stringify(resources.routes), DLQ_URL: resources.dlqUrl });
+log(`table ${resources.tableName}\ningest ${resources.queueUrl}\ndlq ${resources.dlqUrl}`);
+
+// The handler reads its environment at import, as it does on Lambda.
+const { handler } = await import('../functions/batch-writer/handler.ts');
+const emf = captureEmf();
+const poller = new SqsEventSourcePoller({
+  sqs,
+  queueUrl: resources.queueUrl,
+  handler: (event: SQSEvent, context) => handler(event, context),
+  batchSize: writePathSettings.eventSource.batchSize,
+  maxBatchingWindowMs: writePathSettings.eventSource.maxBatchingWindowSeconds * 1000,
+  maxConcurrency: 4,
+  timeoutMs: writePathSettings.function.timeoutSeconds * 1000,
+});
+await poller.start();
+
+// Demo workload.
+const started = performance.now();
+const producer = new PipelineProducer({ queueUrl: resources.queueUrl, routes: resources.routes });
+const sends: Promise<unknown>[] = [];
+let sent = 0;
+for (let i = 0; i < 2_000; i++) {
+  sends.push(producer.put({ pk: `demo#${i % 500}`, sk: 'profile', seq: i, name: `user ${i % 500}` }));
+}
+const versions = [3, 1, 6, 2, 5, 4];
+for (const v of versions) {
+  for (let k = 0; k < 100; k++) sends.push(producer.put({ pk: `ver#${k}`, sk: 'state', v }, { version: v }));
+}
+for (let k = 0; k < 50; k++) sends.push(producer.delete({ pk: `ver#${k}`, sk: 'state' }, { version: 10 }));
+await Promise.all(sends);
+sent += sends.length;
+await producer.close();
+
+// Invalid messages go around the producer's validation on purpose, to show the DLQ path.
+const raw = new SqsBatchSender({ queueUrl: resources.queueUrl });
+const invalid = [
+  '{"op":"put",',
+  JSON.stringify({ op: 'upsert', item: { pk: 'x', sk: '1' } }),
+  JSON.stringify({ op: 'put', table: 'users', item: { pk: 'x', sk: '1' } }),
+  JSON.stringify({ op: 'put', item: { pk: 'x', sk: '1' }, version: -3 }),
+  JSON.stringify({ op: 'put', item: { pk: 'x' } }),
+  JSON.stringify({ op: 'put', item: { pk: 'big', sk: '1', blob: 'x'.repeat(410 * 1024) } }),
+];
+await Promise.all(invalid.map((body) => raw.send({ body })));
+sent += invalid.length;
+await raw.close();
+
+await poller.drain({ timeoutMs: 120_000 });
+const seconds = (performance.now() - started) / 1000;
+await poller.stop();
+emf.restore();
+
+const scan = await dynamodb.send(
+  new ScanCommand({ TableName: resources.tableName, Select: 'COUNT', ConsistentRead: true }),
+);
+const dlq = await sqs.send(
+  new GetQueueAttributesCommand({
+    QueueUrl: resources.dlqUrl,
+    AttributeNames: ['ApproximateNumberOfMessages'],
+  }),
+);
+const metric = (name: string) => emf.totals.get(name) ?? 0;
+const rows: Array<[string, string | number]> = [
+  ['messages sent', sent],
+  ['Lambda invocations', poller.stats.invocations],
+  ['items written (DynamoDB writes)', metric('ItemsWritten')],
+  ['coalesced (superseded in a batch)', metric('WritesCoalesced')],
+  ['stale (version guard skipped)', metric('WritesStale')],
+  [
+    'rejected → DLQ',
+    `${metric('MessagesDeadLettered')} (DLQ holds ${dlq.Attributes?.ApproximateNumberOfMessages})`,
+  ],
+  ['retryable failures', metric('MessagesFailed')],
+  ['BatchWriteItem requests', metric('BatchWriteRequests')],
+  ['conditional writes', metric('ConditionalWriteRequests')],
+  ['items in table (incl. tombstones)', scan.Count ?? 0],
+  ['messages/s end to end', (sent / seconds).toFixed(0)],
+];
+const width = Math.max(...rows.map(([k]) => k.length));
+log('\nSummary');
+for (const [k, v] of rows) log(`  ${k.padEnd(width)}  ${v}`);
