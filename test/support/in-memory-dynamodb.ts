@@ -47,7 +47,7 @@ export class InMemoryDynamoDb {
     for (const [table, requests] of Object.entries(requestItems)) {
       requests.forEach((request, i) => {
         if (fault === 'unprocessed-half' && i % 2 === 1) {
-          (unprocessed[table] ??= []).push(request);
+          unprocessed[table] = [...(unprocessed[table] ?? []), request];
           return;
         }
         if (request.PutRequest?.Item) this.store(table, request.PutRequest.Item);
@@ -82,8 +82,8 @@ export class InMemoryDynamoDb {
   }
 
   private table(name: string): Map<string, Record<string, unknown>> {
-    let table = this.tables.get(name);
-    if (!table) this.tables.set(name, (table = new Map()));
+    const table = this.tables.get(name) ?? new Map<string, Record<string, unknown>>();
+    this.tables.set(name, table);
     return table;
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * `npm run local`: the write path on this machine. Starts DynamoDB Local and local-aws-sqs (or uses
+ * AWS_ENDPOINT_URL, e.g. LocalStack), creates the table, the ingest queue and its DLQ, and feeds the
+ * queue to the real batch-writer handler through the local event-source poller until Ctrl-C.
+ *
+ *   npm run local -- [--fifo] [--visibility-timeout <s>] [--max-receive-count <n>] [--stack-file <path>]
+ */
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
+import { SqsEventSourcePoller } from '../shared/local/poller.ts';
+import { createWritePathResources } from '../shared/local/resources.ts';
+import { DEFAULT_STACK_FILE, writeStackFile } from '../shared/local/stack-file.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    fifo: { type: 'boolean', default: false },
+    'visibility-timeout': { type: 'string' },
+    'max-receive-count': { type: 'string' },
+    'stack-file': { type: 'string', default: DEFAULT_STACK_FILE },
+  },
+});
+const log = (line: string) => console.log(`[local] ${line}`);
+
+const aws = await startEmbeddedAws({ log });
+Object.assign(process.env, endpointEnv(aws.endpoints));
+const dynamodb = new DynamoDBClient({});
+const sqs = new SQSClient({});
+const resources = await createWritePathResources({
+  dynamodb,
+  sqs,
+  fifo: args.fifo,
+  visibilityTimeoutSeconds: optionalNumber(args['visibility-timeout']),
+  maxReceiveCount: optionalNumber(args['max-receive-count']),
+});
+
+// The handler module reads its environment when it is imported, so set it first.
+Object.assign(process.env, {
+  TABLE_ROUTES: JSON.stringify(resources.routes),
+  DLQ_URL: resources.dlqUrl,
+  POWERTOOLS_SERVICE_NAME: 'batch-writer',
+  POWERTOOLS_METRICS_NAMESPACE: 'BatchWritePipelineLocal',
+});
+const { handler } = await import('../functions/batch-writer/handler.ts');
+const poller = new SqsEventSourcePoller({
+  sqs,
+  queueUrl: resources.queueUrl,
+  queueArn: resources.queueArn,
+  handler,
+});
+await poller.start();
+
+await writeStackFile(
+  {
+    region: aws.endpoints.region,
+    endpoints: { dynamodb: aws.endpoints.dynamodb, sqs: aws.endpoints.sqs },
+    queues: { ingest: { url: resources.queueUrl, dlqUrl: resources.dlqUrl } },
+    tables: { items: resources.tableName },
+  },
+  args['stack-file'],
+);
+
+const cli = `aws --region ${aws.endpoints.region} --endpoint-url`;
+const groupId = args.fifo ? ' --message-group-id g1' : '';
+console.log(`
+Local write path ready${aws.started ? '' : ` (on ${aws.endpoints.sqs})`}
+  DynamoDB    ${aws.endpoints.dynamodb}   table ${resources.tableName}
+  SQS         ${aws.endpoints.sqs}
+  ingest      ${resources.queueUrl}
+  DLQ         ${resources.dlqUrl}
+  stack file  ${args['stack-file']}
+  poller      batch ${poller.batchSize}, window ${poller.maxBatchingWindowMs} ms, concurrency ${poller.maxConcurrency}
+
+Try:
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local ${cli} ${aws.endpoints.sqs} sqs send-message \\
+    --queue-url ${resources.queueUrl}${groupId} \\
+    --message-body '{"op":"put","table":"items","item":{"pk":"a","sk":"1","n":1},"version":1}'
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local ${cli} ${aws.endpoints.dynamodb} dynamodb scan --table-name ${resources.tableName}
+
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping`);
+  await poller.stop();
+  const { invocations, records, deleted, failed } = poller.stats;
+  log(`poller: ${invocations} invocations, ${records} records, ${deleted} deleted, ${failed} failed`);
+  // Emulators forget everything when they stop; an external endpoint keeps what we made unless we clean up.
+  if (!aws.started) await resources.delete();
+  await aws.stop();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+function optionalNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new Error(`expected a whole number, got "${value}"`);
+  return number;
+}

@@ -1,0 +1,79 @@
+import { PipelineError } from '../errors.ts';
+
+/** An emulator (DynamoDB Local, local-aws-sqs) did not come up; `detail` names what it printed. */
+export class EmulatorStartError extends PipelineError {
+  readonly code = 'EMULATOR_START';
+  constructor(
+    readonly emulator: string,
+    detail: string,
+    /** The last lines the emulator wrote to stderr, for the curious. */
+    readonly stderrTail = '',
+    options?: ErrorOptions,
+  ) {
+    super(`${emulator} did not start: ${detail}`, options);
+  }
+}
+
+/** A local resource (table, queue) could not be created or described. */
+export class LocalResourceError extends PipelineError {
+  readonly code = 'LOCAL_RESOURCE';
+  constructor(
+    readonly resource: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${resource}: ${detail}`, options);
+  }
+}
+
+/** `.local/stack.json` is missing or not the shape `writeStackFile` writes. */
+export class StackFileError extends PipelineError {
+  readonly code = 'STACK_FILE';
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${path}: ${detail}`, options);
+  }
+}
+
+/** A poller option is out of range; the message names the option, the value and the range. */
+export class PollerOptionError extends PipelineError {
+  readonly code = 'POLLER_OPTION';
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+    expected: string,
+  ) {
+    super(`poller option ${option} is ${String(value)}; expected ${expected}`);
+  }
+}
+
+/** `drain()` gave up: the queue still held messages (or an invocation still ran) at the deadline. */
+export class DrainTimeoutError extends PipelineError {
+  readonly code = 'DRAIN_TIMEOUT';
+  constructor(
+    readonly queueUrl: string,
+    readonly timeoutMs: number,
+    readonly remaining: number,
+  ) {
+    super(`queue ${queueUrl} still had ${remaining} message(s) after ${timeoutMs} ms`);
+  }
+}
+
+/** The handler ran past the function timeout; its whole batch failed. It keeps running: a local process cannot be frozen. */
+export class HandlerTimeoutError extends PipelineError {
+  readonly code = 'HANDLER_TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`handler ran past its ${timeoutMs} ms timeout`);
+  }
+}
+
+/** The handler's response breaks Lambda's batch-response rules; its whole batch failed. */
+export class MalformedBatchResponseError extends PipelineError {
+  readonly code = 'MALFORMED_BATCH_RESPONSE';
+  constructor(detail: string) {
+    super(`handler response: ${detail}`);
+  }
+}

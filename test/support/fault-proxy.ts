@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
+
+/**
+ * A fault to inject. `operations` narrows a rule to some DynamoDB operations (the part of the
+ * `X-Amz-Target` header after the dot, e.g. `BatchWriteItem`); unset, it applies to every one.
+ */
+export type FaultRule =
+  /** BatchWriteItem only: hold back `fraction` of each table's writes and return them as UnprocessedItems. */
+  | { readonly kind: 'unprocessed'; readonly fraction: number }
+  /** Answer 400 with a throttling error instead of forwarding. */
+  | {
+      readonly kind: 'throttle';
+      readonly rate: number;
+      /** @default 'ProvisionedThroughputExceededException' */
+      readonly error?: 'ProvisionedThroughputExceededException' | 'ThrottlingException';
+      readonly operations?: readonly string[];
+    }
+  /** Answer 500 InternalServerError instead of forwarding. */
+  | { readonly kind: 'internal-error'; readonly rate: number; readonly operations?: readonly string[] }
+  /** Destroy the client's socket without an answer (the SDK sees a connection reset). */
+  | { readonly kind: 'reset'; readonly rate: number; readonly operations?: readonly string[] };
+
+/** What the proxy has done so far. */
+export interface FaultStats {
+  requests: number;
+  forwarded: number;
+  /** Write requests held back and returned as UnprocessedItems. */
+  unprocessedItems: number;
+  throttled: number;
+  internalErrors: number;
+  resets: number;
+}
+
+export interface FaultProxy {
+  /** `http://127.0.0.1:<port>`: give it to the client as `endpoint`. */
+  readonly url: string;
+  readonly stats: Readonly<FaultStats>;
+  /** Replaces the rules for the requests that follow. */
+  setRules(rules: readonly FaultRule[]): void;
+  close(): Promise<void>;
+}
+
+export interface FaultProxyOptions {
+  /** The DynamoDB endpoint to forward to. */
+  readonly target: string;
+  /** Request-level rules are tried in order; the first that fires answers the request. */
+  readonly rules?: readonly FaultRule[];
+  /** Seed of the random draws, so a failing run can be replayed. @default 1 */
+  readonly seed?: number;
+}
+
+type RequestFault = Exclude<FaultRule, { kind: 'unprocessed' }>;
+type WriteRequests = Record<string, unknown[]>;
+
+const JSON_TYPE = 'application/x-amz-json-1.0';
+const ERROR_TYPES = {
+  ProvisionedThroughputExceededException:
+    'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+  ThrottlingException: 'com.amazon.coral.availability#ThrottlingException',
+  InternalServerError: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+} as const;
+
+/**
+ * A real HTTP proxy in front of DynamoDB (Local) that injects faults by rule: partial BatchWriteItem
+ * results, throttling, 500s and connection resets. Rewritten responses get a fresh `x-amz-crc32`,
+ * which the SDK checks.
+ *
+ * @example
+ * const proxy = await startFaultProxy({ target: endpoint, rules: [{ kind: 'unprocessed', fraction: 0.5 }] });
+ * const client = new DynamoDBClient({ endpoint: proxy.url, maxAttempts: 1 });
+ */
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(options.target);
+  const random = mulberry32(options.seed ?? 1);
+  const stats: FaultStats = {
+    requests: 0,
+    forwarded: 0,
+    unprocessedItems: 0,
+    throttled: 0,
+    internalErrors: 0,
+    resets: 0,
+  };
+  let rules = options.rules ?? [];
+  const agent = new Agent({ keepAlive: true });
+
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const upstream = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req);
+    stats.requests++;
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const fault = rules.find(
+      (rule): rule is RequestFault =>
+        rule.kind !== 'unprocessed' &&
+        (rule.operations === undefined || rule.operations.includes(operation)) &&
+        random() < rule.rate,
+    );
+    if (fault?.kind === 'reset') {
+      stats.resets++;
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'throttle') {
+      stats.throttled++;
+      const type = fault.error ?? 'ProvisionedThroughputExceededException';
+      return sendJson(res, 400, { __type: ERROR_TYPES[type], message: 'injected by the fault proxy' });
+    }
+    if (fault?.kind === 'internal-error') {
+      stats.internalErrors++;
+      return sendJson(res, 500, {
+        __type: ERROR_TYPES.InternalServerError,
+        message: 'injected by the fault proxy',
+      });
+    }
+    const holdBack = rules.find((rule) => rule.kind === 'unprocessed');
+    if (operation !== 'BatchWriteItem' || !holdBack) {
+      stats.forwarded++;
+      const answer = await forward(req, body);
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
+    const input = JSON.parse(body.toString('utf8')) as { RequestItems: WriteRequests };
+    const { kept, held } = split(input.RequestItems, holdBack.fraction, random);
+    stats.unprocessedItems += count(held);
+    if (count(kept) === 0) return sendJson(res, 200, { UnprocessedItems: held });
+    stats.forwarded++;
+    const answer = await forward(req, Buffer.from(JSON.stringify({ ...input, RequestItems: kept })));
+    if (answer.status !== 200) {
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
+    const output = JSON.parse(answer.body.toString('utf8')) as { UnprocessedItems?: WriteRequests };
+    sendJson(res, 200, { ...output, UnprocessedItems: merge(output.UnprocessedItems ?? {}, held) });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // The upstream went away: answer like an unreachable service would.
+      if (!res.headersSent) sendJson(res, 502, { message: `fault proxy: ${String(error)}` });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    setRules(next) {
+      rules = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value));
+  res
+    .writeHead(status, {
+      'content-type': JSON_TYPE,
+      'content-length': String(body.length),
+      'x-amzn-requestid': randomUUID(),
+      'x-amz-crc32': String(crc32(body)),
+    })
+    .end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Keeps each write with probability 1 − `fraction`. */
+function split(
+  items: WriteRequests,
+  fraction: number,
+  random: () => number,
+): { kept: WriteRequests; held: WriteRequests } {
+  const kept: WriteRequests = {};
+  const held: WriteRequests = {};
+  for (const [table, requests] of Object.entries(items)) {
+    for (const writeRequest of requests) {
+      const bucket = random() < fraction ? held : kept;
+      bucket[table] = [...(bucket[table] ?? []), writeRequest];
+    }
+  }
+  return { kept, held };
+}
+
+function merge(a: WriteRequests, b: WriteRequests): WriteRequests {
+  const merged: WriteRequests = { ...a };
+  for (const [table, requests] of Object.entries(b)) merged[table] = [...(merged[table] ?? []), ...requests];
+  return merged;
+}
+
+function count(items: WriteRequests): number {
+  return Object.values(items).reduce((sum, requests) => sum + requests.length, 0);
+}
+
+/** A small seeded PRNG (mulberry32): the same seed draws the same faults. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
