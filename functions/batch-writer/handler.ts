@@ -22,7 +22,7 @@ const batcher = new WriteBatcher({
   maxConcurrency: env.maxConcurrency,
   metrics,
 });
-const deadLetters = new SqsDeadLetterSink(new SQSClient({}), env.dlqUrl);
+const deadLetters = new SqsDeadLetterSink(new SQSClient({ maxAttempts: 1 }), env.dlqUrl);
 const router = new Router(env.routes);
 
 async function ingest(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {

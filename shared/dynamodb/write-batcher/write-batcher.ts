@@ -139,7 +139,9 @@ export class WriteBatcher {
       batch.map((b) => b.request),
       { deadline: { at: Date.now() + this.flushTimeoutMs } },
     ).then(
-      ({ outcomes }) => batch.forEach((b, i) => b.resolve(outcomes[i]!)),
+      ({ outcomes }) => {
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(outcomes[i]!);
+      },
       (error: unknown) => {
         const outcome: Outcome = { status: 'retryable', reason: 'error', detail: String(error) };
         for (const b of batch) b.resolve(outcome);
