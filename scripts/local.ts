@@ -9,9 +9,8 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
-import { SqsEventSourcePoller } from '../shared/local/poller.ts';
-import { createWritePathResources } from '../shared/local/resources.ts';
 import { DEFAULT_STACK_FILE, writeStackFile } from '../shared/local/stack-file.ts';
+import { startLocalWritePath } from '../shared/local/write-path.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,29 +26,14 @@ const aws = await startEmbeddedAws({ log });
 Object.assign(process.env, endpointEnv(aws.endpoints));
 const dynamodb = new DynamoDBClient({});
 const sqs = new SQSClient({});
-const resources = await createWritePathResources({
+const { resources, poller } = await startLocalWritePath({
   dynamodb,
   sqs,
   fifo: args.fifo,
   visibilityTimeoutSeconds: optionalNumber(args['visibility-timeout']),
   maxReceiveCount: optionalNumber(args['max-receive-count']),
+  handlerEnv: { POWERTOOLS_METRICS_NAMESPACE: 'BatchWritePipelineLocal' },
 });
-
-// The handler module reads its environment when it is imported, so set it first.
-Object.assign(process.env, {
-  TABLE_ROUTES: JSON.stringify(resources.routes),
-  DLQ_URL: resources.dlqUrl,
-  POWERTOOLS_SERVICE_NAME: 'batch-writer',
-  POWERTOOLS_METRICS_NAMESPACE: 'BatchWritePipelineLocal',
-});
-const { handler } = await import('../functions/batch-writer/handler.ts');
-const poller = new SqsEventSourcePoller({
-  sqs,
-  queueUrl: resources.queueUrl,
-  queueArn: resources.queueArn,
-  handler,
-});
-await poller.start();
 
 await writeStackFile(
   {

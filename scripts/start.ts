@@ -6,11 +6,8 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
 import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
-import { SqsEventSourcePoller } from '../shared/local/poller.ts';
-import { createWritePathResources } from '../shared/local/resources.ts';
-import { writePathSettings } from '../shared/settings.ts';
+import { startLocalWritePath } from '../shared/local/write-path.ts';
 import { SqsBatchSender } from '../shared/sqs/batch-sender.ts';
 import { PipelineProducer } from '../shared/sqs/producer.ts';
 import { captureEmf } from './lib/emf.ts';
@@ -24,23 +21,14 @@ Object.assign(process.env, endpointEnv(aws.endpoints), {
 });
 const sqs = new SQSClient({});
 const dynamodb = new DynamoDBClient({});
-const resources = await createWritePathResources({ dynamodb, sqs, visibilityTimeoutSeconds: 10 });
-Object.assign(process.env, { TABLE_ROUTES: JSON.stringify(resources.routes), DLQ_URL: resources.dlqUrl });
-log(`table ${resources.tableName}\ningest ${resources.queueUrl}\ndlq ${resources.dlqUrl}`);
-
-// The handler reads its environment at import, as it does on Lambda.
-const { handler } = await import('../functions/batch-writer/handler.ts');
 const emf = captureEmf();
-const poller = new SqsEventSourcePoller({
+const { resources, poller } = await startLocalWritePath({
+  dynamodb,
   sqs,
-  queueUrl: resources.queueUrl,
-  handler: (event: SQSEvent, context) => handler(event, context),
-  batchSize: writePathSettings.eventSource.batchSize,
-  maxBatchingWindowMs: writePathSettings.eventSource.maxBatchingWindowSeconds * 1000,
-  maxConcurrency: 4,
-  timeoutMs: writePathSettings.function.timeoutSeconds * 1000,
+  visibilityTimeoutSeconds: 10,
+  poller: { maxConcurrency: 4 },
 });
-await poller.start();
+log(`table ${resources.tableName}\ningest ${resources.queueUrl}\ndlq ${resources.dlqUrl}`);
 
 // Demo workload.
 const started = performance.now();

@@ -7,8 +7,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { SqsEventSourcePoller } from '../../shared/local/poller.ts';
-import { createWritePathResources, type WritePathResources } from '../../shared/local/resources.ts';
+import type { SqsEventSourcePoller } from '../../shared/local/poller.ts';
+import type { WritePathResources } from '../../shared/local/resources.ts';
+import { startLocalWritePath } from '../../shared/local/write-path.ts';
 
 export interface WritePathHarness {
   readonly resources: WritePathResources;
@@ -34,32 +35,25 @@ export async function startWritePath(
 ): Promise<WritePathHarness> {
   const sqs = new SQSClient({});
   const dynamodb = new DynamoDBClient({});
-  const resources = await createWritePathResources({
+  const { resources, poller } = await startLocalWritePath({
     dynamodb,
     sqs,
     fifo: options.fifo,
     visibilityTimeoutSeconds: 2,
     maxReceiveCount: 3,
+    handlerEnv: {
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      ...(options.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint } : {}),
+    },
+    poller: {
+      batchSize: options.batchSize ?? (options.fifo ? 10 : 100),
+      maxBatchingWindowMs: 200,
+      maxConcurrency: options.fifo ? 1 : 4,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      idleWaitSeconds: 1,
+    },
   });
-  Object.assign(process.env, {
-    TABLE_ROUTES: JSON.stringify(resources.routes),
-    DLQ_URL: resources.dlqUrl,
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    ...(options.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint } : {}),
-  });
-  const { handler } = await import('../../functions/batch-writer/handler.ts');
-  const poller = new SqsEventSourcePoller({
-    sqs,
-    queueUrl: resources.queueUrl,
-    handler,
-    batchSize: options.batchSize ?? (options.fifo ? 10 : 100),
-    maxBatchingWindowMs: 200,
-    maxConcurrency: options.fifo ? 2 : 4,
-    timeoutMs: options.timeoutMs ?? 10_000,
-    idleWaitSeconds: 1,
-  });
-  await poller.start();
 
   return {
     resources,
