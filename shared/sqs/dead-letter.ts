@@ -1,4 +1,6 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsBatchSender } from './batch-sender.ts';
+import { replaceDisallowedCharacters, type SendEntry } from './limits.ts';
 
 /** A message the pipeline will never be able to process, with the reason it gives up on it. */
 export interface DeadLetter {
@@ -18,81 +20,51 @@ export interface DeadLetterSink {
 }
 
 const MAX_ERROR_MESSAGE_CHARS = 1024;
-const MAX_ENTRIES = 10;
-const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /**
  * Sends dead letters to an SQS queue with message attributes `ErrorCode`, `ErrorMessage` and
- * `SourceMessageId`. An entry that cannot be sent is reported `false`, so the caller keeps the
+ * `SourceMessageId`, through the producer's batch sender (≤ 10 entries and ≤ 1 MiB per request,
+ * retries with backoff). An entry that cannot be sent is reported `false`, so the caller keeps the
  * original message for redelivery instead of losing it.
  */
 export class SqsDeadLetterSink implements DeadLetterSink {
+  private readonly sender: SqsBatchSender;
   private readonly fifo: boolean;
 
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-  ) {
+  constructor(client: SQSClient, queueUrl: string) {
     this.fifo = queueUrl.endsWith('.fifo');
+    // Few, short retries: dead letters are sent inside the Lambda's deadline margin.
+    this.sender = new SqsBatchSender({
+      client,
+      queueUrl,
+      maxDelayMs: 1,
+      maxAttempts: 3,
+      retryMaxDelayMs: 200,
+    });
   }
 
   async send(letters: readonly DeadLetter[]): Promise<boolean[]> {
-    const accepted = new Array<boolean>(letters.length).fill(false);
-    await Promise.all(
-      requestsOf(letters).map(async (indexes) => {
-        try {
-          const output = await this.sqs.send(
-            new SendMessageBatchCommand({
-              QueueUrl: this.queueUrl,
-              Entries: indexes.map((i) => this.entryOf(letters[i]!, i)),
-            }),
-          );
-          for (const ok of output.Successful ?? []) accepted[Number(ok.Id)] = true;
-        } catch {
-          // The whole request failed: every entry stays `false` and its message is retried.
-        }
-      }),
-    );
-    return accepted;
+    const settled = await Promise.allSettled(letters.map((letter) => this.sender.send(this.entryOf(letter))));
+    return settled.map((result) => result.status === 'fulfilled');
   }
 
-  private entryOf(letter: DeadLetter, index: number) {
+  private entryOf(letter: DeadLetter): SendEntry {
     return {
-      Id: String(index),
-      MessageBody: letter.body,
-      MessageAttributes: {
+      body: letter.body,
+      messageAttributes: {
         ErrorCode: { DataType: 'String', StringValue: letter.errorCode },
         ErrorMessage: {
           DataType: 'String',
-          StringValue: letter.errorMessage.slice(0, MAX_ERROR_MESSAGE_CHARS),
+          StringValue: replaceDisallowedCharacters(letter.errorMessage.slice(0, MAX_ERROR_MESSAGE_CHARS)),
         },
         SourceMessageId: { DataType: 'String', StringValue: letter.messageId },
       },
       ...(this.fifo
         ? {
-            MessageGroupId: letter.messageGroupId ?? 'dead-letters',
-            MessageDeduplicationId: letter.messageId,
+            messageGroupId: letter.messageGroupId ?? 'dead-letters',
+            messageDeduplicationId: letter.messageId,
           }
         : {}),
     };
   }
-}
-
-/** Groups entries into SendMessageBatch requests of ≤ 10 entries and ≤ 1 MiB. */
-function requestsOf(letters: readonly DeadLetter[]): number[][] {
-  const requests: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  letters.forEach((letter, i) => {
-    const size = Buffer.byteLength(letter.body) + MAX_ERROR_MESSAGE_CHARS * 3 + 200;
-    if (current.length === MAX_ENTRIES || (current.length > 0 && bytes + size > MAX_REQUEST_BYTES)) {
-      requests.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(i);
-    bytes += size;
-  });
-  if (current.length > 0) requests.push(current);
-  return requests;
 }

@@ -1,0 +1,57 @@
+import { PipelineError } from '../errors.ts';
+
+/** An error the CLI reports as `error: <message>` and exits with `exitCode`. */
+export abstract class CliError extends PipelineError {
+  /** Process exit status: 2 for bad input (flags, files, lines, stack file). */
+  readonly exitCode: number = 2;
+}
+
+/** A flag is missing, malformed, out of range or combined with one it excludes. */
+export class UsageError extends CliError {
+  readonly code = 'USAGE';
+}
+
+/** The input file cannot be opened or read. */
+export class SourceReadError extends CliError {
+  readonly code = 'SOURCE_UNREADABLE';
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`cannot read ${path}: ${detail}`, options);
+  }
+}
+
+/**
+ * A JSONL line is not JSON, not a contract-v1 message, or a message SQS would refuse. `sent` says
+ * how many messages (all from lines before it) were sent before the CLI stopped.
+ */
+export class MalformedLineError extends CliError {
+  readonly code = 'MALFORMED_LINE';
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    readonly detail: string,
+    readonly sent: number,
+    options?: ErrorOptions,
+  ) {
+    const outcome =
+      sent === 0
+        ? 'nothing was sent'
+        : `stopped there: the ${sent} message(s) before it were sent, nothing after it`;
+    super(`${source}:${line}: ${detail} (${outcome})`, options);
+  }
+}
+
+/** The stack file does not name the queue (`StackFileError` covers a missing or malformed file). */
+export class StackConfigError extends CliError {
+  readonly code = 'STACK_CONFIG';
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${path}: ${detail}`, options);
+  }
+}

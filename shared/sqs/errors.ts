@@ -1,0 +1,87 @@
+import { PipelineError } from '../errors.ts';
+
+/** A message (body + attributes) is over SQS's size limit; it was not sent. */
+export class MessageTooLargeError extends PipelineError {
+  readonly code = 'MESSAGE_TOO_LARGE';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`message is ${bytes} bytes (body + attributes); SQS's limit is ${limit}`);
+  }
+}
+
+/** The body (or a string attribute) is empty or holds characters SQS refuses; it was not sent. */
+export class InvalidMessageBodyError extends PipelineError {
+  readonly code = 'INVALID_BODY';
+  constructor(
+    readonly where: string,
+    detail: string,
+  ) {
+    super(`${where}: ${detail}`);
+  }
+}
+
+/** A FIFO queue needs a `messageGroupId` on every message; it was not sent. */
+export class MissingGroupIdError extends PipelineError {
+  readonly code = 'MISSING_GROUP_ID';
+  constructor(readonly queueUrl: string) {
+    super(`queue ${queueUrl} is a FIFO queue: every message needs a messageGroupId`);
+  }
+}
+
+/** `send()` after `close()`. */
+export class SenderClosedError extends PipelineError {
+  readonly code = 'SENDER_CLOSED';
+  constructor() {
+    super('the sender is closed; create a new one to send more messages');
+  }
+}
+
+/** Options out of range; the message says what was received and what is allowed. */
+export class InvalidSenderOptionsError extends PipelineError {
+  readonly code = 'INVALID_OPTIONS';
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+    expected: string,
+  ) {
+    super(`option ${option} is ${String(value)}; expected ${expected}`);
+  }
+}
+
+/**
+ * SQS refused the message for good: a per-entry `Failed` with `SenderFault: true`, or a request
+ * error that retrying cannot fix (missing queue, access denied…). `sqsCode` is SQS's code.
+ */
+export class SqsRejectedError extends PipelineError {
+  readonly code = 'SQS_REJECTED';
+  constructor(
+    readonly sqsCode: string,
+    readonly sqsMessage: string,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
+    super(`SQS rejected the message: ${sqsCode}: ${sqsMessage}`, options);
+  }
+}
+
+/** Every attempt failed with a retryable error (throttling, 5xx, network, `SenderFault: false`). */
+export class RetriesExhaustedError extends PipelineError {
+  readonly code = 'RETRIES_EXHAUSTED';
+  override readonly retryable = true;
+  constructor(
+    readonly attempts: number,
+    readonly lastReason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`message not accepted after ${attempts} attempts; last error: ${lastReason}`, options);
+  }
+}
+
+/** The reason a message failed, as counted in `SenderStats.failedByReason`. */
+export function failureReason(error: unknown): string {
+  if (error instanceof SqsRejectedError) return error.sqsCode;
+  if (error instanceof PipelineError) return error.code;
+  return error instanceof Error ? error.name : 'UNKNOWN';
+}

@@ -1,0 +1,88 @@
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { InvalidMessageBodyError, MessageTooLargeError, MissingGroupIdError } from './errors.ts';
+
+/** SQS service limits (2025: messages and batch requests up to 1 MiB). */
+export const sqsLimits = {
+  /** Entries in one SendMessageBatch. */
+  maxBatchEntries: 10,
+  /** Bytes of one message: body + attribute names, types and values. */
+  maxMessageBytes: 1_048_576,
+  /** Bytes of one SendMessageBatch: the sum of its messages. */
+  maxRequestBytes: 1_048_576,
+} as const;
+
+/** One message as the low-level sender takes it. */
+export interface SendEntry {
+  /** The message body; 1 byte to 1 MiB of characters SQS allows. */
+  readonly body: string;
+  readonly messageAttributes?: Readonly<Record<string, MessageAttributeValue>>;
+  /** Required on FIFO queues. */
+  readonly messageGroupId?: string;
+  /** FIFO queues without content-based deduplication need one. */
+  readonly messageDeduplicationId?: string;
+  /** Standard queues only. */
+  readonly delaySeconds?: number;
+}
+
+// XML 1.0 characters, the set SQS accepts: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
+// With the `u` flag a lone surrogate is its own code point (D800-DFFF) and so matches this class.
+const DISALLOWED = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const DISALLOWED_ALL = new RegExp(DISALLOWED.source, 'gu');
+
+/** Bytes SQS counts for a message: UTF-8 body plus each attribute's name, data type and value. */
+export function entryBytes(entry: SendEntry): number {
+  let bytes = Buffer.byteLength(entry.body, 'utf8');
+  for (const [name, value] of Object.entries(entry.messageAttributes ?? {})) {
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8');
+    if (value.StringValue !== undefined) bytes += Buffer.byteLength(value.StringValue, 'utf8');
+    if (value.BinaryValue !== undefined) bytes += value.BinaryValue.byteLength;
+  }
+  return bytes;
+}
+
+/** Index and code point of the first character SQS does not allow, or undefined. */
+export function findDisallowedCharacter(text: string): { index: number; codePoint: number } | undefined {
+  const match = DISALLOWED.exec(text);
+  if (!match) return undefined;
+  return { index: match.index, codePoint: match[0].codePointAt(0)! };
+}
+
+/**
+ * Replaces every character SQS refuses with U+FFFD, e.g. for an error message that quotes a bad
+ * body and goes into a message attribute.
+ */
+export function replaceDisallowedCharacters(text: string, replacement = '\uFFFD'): string {
+  return text.replace(DISALLOWED_ALL, replacement);
+}
+
+/**
+ * Checks what SQS would refuse for the whole message, so that the caller gets a typed error before
+ * anything is sent. Returns the message's size in bytes.
+ */
+export function checkEntry(
+  entry: SendEntry,
+  queue: { url: string; fifo: boolean },
+  maxBytes: number,
+): number {
+  if (entry.body.length === 0) throw new InvalidMessageBodyError('body', 'must not be empty');
+  checkCharacters('body', entry.body);
+  for (const [name, value] of Object.entries(entry.messageAttributes ?? {})) {
+    if (value.StringValue !== undefined) checkCharacters(`messageAttributes.${name}`, value.StringValue);
+  }
+  if (queue.fifo && !entry.messageGroupId) throw new MissingGroupIdError(queue.url);
+  const bytes = entryBytes(entry);
+  if (bytes > maxBytes) throw new MessageTooLargeError(bytes, maxBytes);
+  return bytes;
+}
+
+function checkCharacters(where: string, text: string): void {
+  const bad = findDisallowedCharacter(text);
+  if (!bad) return;
+  const hex = bad.codePoint.toString(16).toUpperCase().padStart(4, '0');
+  throw new InvalidMessageBodyError(where, `character U+${hex} at index ${bad.index} is not allowed by SQS`);
+}
+
+/** FIFO queue URLs end in `.fifo`. */
+export function isFifoQueueUrl(queueUrl: string): boolean {
+  return queueUrl.endsWith('.fifo');
+}
