@@ -1,6 +1,7 @@
 import { App, type AppProps } from 'aws-cdk-lib';
 import { cdkContext } from './context.ts';
 import { addNagChecks } from './nag.ts';
+import { SnapshotsStack } from './stacks/snapshots-stack.ts';
 import { WritePathStack } from './stacks/write-path-stack.ts';
 
 export interface BuildAppOptions {
@@ -14,6 +15,7 @@ export interface BuildAppOptions {
 export interface PipelineApp {
   readonly app: App;
   readonly writePath: WritePathStack;
+  readonly snapshots: SnapshotsStack;
 }
 
 /**
@@ -27,6 +29,9 @@ export function buildApp(options: BuildAppOptions = {}): PipelineApp {
   };
   const app = new App(appProps);
   addNagChecks(app);
+  const snapshots = new SnapshotsStack(app, 'Snapshots');
   const writePath = new WritePathStack(app, 'WritePath');
-  return { app, writePath };
+  // The batch writer takes its routing from the `pipeline` snapshot (environment = bootstrap).
+  snapshots.snapshots.bindReader(writePath.writePath.batchWriter);
+  return { app, writePath, snapshots };
 }

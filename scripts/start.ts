@@ -4,12 +4,15 @@
  * producer (duplicates, out-of-order versions, deletes and a few invalid messages), waits for the
  * queue to drain, prints a summary and exits 0.
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
 import { startLocalWritePath } from '../shared/local/write-path.ts';
+import { createSnapshotTable } from '../shared/snapshots/table.ts';
 import { SqsBatchSender } from '../shared/sqs/batch-sender.ts';
 import { PipelineProducer } from '../shared/sqs/producer.ts';
+import { runSnapshotsDemo } from './demo/snapshots.ts';
 import { captureEmf } from './lib/emf.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -21,11 +24,15 @@ Object.assign(process.env, endpointEnv(aws.endpoints), {
 });
 const sqs = new SQSClient({});
 const dynamodb = new DynamoDBClient({});
+const snapshotsTable = `snapshots-${randomUUID().slice(0, 8)}`;
+await createSnapshotTable(dynamodb, snapshotsTable);
 const emf = captureEmf();
 const { resources, poller } = await startLocalWritePath({
   dynamodb,
   sqs,
   visibilityTimeoutSeconds: 10,
+  // The batch writer follows the `pipeline` config snapshot; its environment is the bootstrap.
+  handlerEnv: { SNAPSHOTS_TABLE: snapshotsTable, SNAPSHOT_MAX_AGE_MS: '500' },
   poller: { maxConcurrency: 4 },
 });
 log(`table ${resources.tableName}\ningest ${resources.queueUrl}\ndlq ${resources.dlqUrl}`);
@@ -63,8 +70,6 @@ await raw.close();
 
 await poller.drain({ timeoutMs: 120_000 });
 const seconds = (performance.now() - started) / 1000;
-await poller.stop();
-emf.restore();
 
 const scan = await dynamodb.send(
   new ScanCommand({ TableName: resources.tableName, Select: 'COUNT', ConsistentRead: true }),
@@ -95,3 +100,43 @@ const rows: Array<[string, string | number]> = [
 const width = Math.max(...rows.map(([k]) => k.length));
 log('\nSummary');
 for (const [k, v] of rows) log(`  ${k.padEnd(width)}  ${v}`);
+
+// Config snapshots: publish, coalesce changes from the config-changes queue, canary, rollback.
+log('\nConfig snapshots');
+const demo = await runSnapshotsDemo({
+  log: (line) => log(`  ${line}`),
+  routes: resources.routes,
+  snapshotsTable,
+});
+// The snapshot demo ends with `audit` removed from the routing. Route it again and watch the running
+// batch writer pick the change up on its next refresh.
+const publisher = await snapshotPublisher(snapshotsTable);
+await publisher.update('pipeline', (current) => {
+  const config = current?.data as { routing: Record<string, unknown> };
+  return { ...config, routing: { ...config.routing, audit: resources.routes.items } };
+});
+await new Promise((resolve) => setTimeout(resolve, 600));
+const auditProducer = new PipelineProducer({ queueUrl: resources.queueUrl });
+await auditProducer.put({ pk: 'audit#1', sk: 'entry', note: 'routed by snapshot' }, { table: 'audit' });
+await auditProducer.close();
+await poller.drain({ timeoutMs: 60_000 });
+await poller.stop();
+const audit = await dynamodb.send(
+  new GetItemCommand({ TableName: resources.tableName, Key: { pk: { S: 'audit#1' }, sk: { S: 'entry' } } }),
+);
+log(
+  `  snapshot demo ended on stable version ${demo.stableVersion}; canary share ${(demo.canaryShare * 100).toFixed(1)}%; invalid change → DLQ ${demo.deadLetteredCodes.join(', ')}`,
+);
+log(`  batch writer after routing \`audit\` again: audit message ${audit.Item ? 'written' : 'NOT written'}`);
+if (!audit.Item) process.exitCode = 1;
+emf.restore();
+
+async function snapshotPublisher(tableName: string) {
+  const { SnapshotPublisher } = await import('../shared/snapshots/publisher.ts');
+  const { DynamoDbSnapshotStore } = await import('../shared/snapshots/store.ts');
+  const { parsePipelineConfig } = await import('../shared/snapshots/pipeline-config.ts');
+  return new SnapshotPublisher({
+    store: new DynamoDbSnapshotStore({ client: dynamodb, tableName }),
+    validate: parsePipelineConfig,
+  });
+}

@@ -9,7 +9,14 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { WriteBatcher } from '../../shared/dynamodb/write-batcher/write-batcher.ts';
 import { batchWriterEnv } from '../../shared/env.ts';
 import { deadlineOf } from '../../shared/lambda/deadline.ts';
-import { Router } from '../../shared/routing.ts';
+import { snapshotReaderEnv } from '../../shared/snapshots/env.ts';
+import { type SnapshotContext, snapshotMiddleware } from '../../shared/snapshots/middleware.ts';
+import {
+  type PipelineConfig,
+  parsePipelineConfig,
+  routerFor,
+} from '../../shared/snapshots/pipeline-config.ts';
+import { createSnapshotReader } from '../../shared/snapshots/reader.ts';
 import { SqsDeadLetterSink } from '../../shared/sqs/dead-letter.ts';
 import { processIngestBatch } from './core.ts';
 
@@ -17,20 +24,49 @@ const env = batchWriterEnv();
 const logger = new Logger({ serviceName: 'batch-writer' });
 const metrics = new Metrics({ serviceName: 'batch-writer' });
 // maxAttempts 1: the WriteBatcher owns retries, so they stay inside the deadline and are counted.
-const batcher = new WriteBatcher({
-  client: new DynamoDBClient({ maxAttempts: 1 }),
-  maxConcurrency: env.maxConcurrency,
-  metrics,
-});
+const ddb = new DynamoDBClient({ maxAttempts: 1 });
 const deadLetters = new SqsDeadLetterSink(new SQSClient({ maxAttempts: 1 }), env.dlqUrl);
-const router = new Router(env.routes);
 
-async function ingest(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+// The environment's routing and write options are the bootstrap; once a `pipeline` snapshot is
+// published, the batch writer follows it (refreshed after its max age).
+const bootstrap = parsePipelineConfig({
+  routing: env.routes,
+  writeOptions: { maxConcurrency: env.maxConcurrency, deadlineMarginMs: env.deadlineMarginMs },
+});
+const snapshots = snapshotReaderEnv();
+const config = snapshots
+  ? createSnapshotReader<PipelineConfig>({
+      client: new DynamoDBClient({}),
+      tableName: snapshots.tableName,
+      name: snapshots.name,
+      maxAgeMs: snapshots.maxAgeMs,
+      parse: parsePipelineConfig,
+      bootstrap,
+      logger,
+      metrics,
+    })
+  : undefined;
+
+const batchers = new Map<number, WriteBatcher>();
+function batcherFor(maxConcurrency: number): WriteBatcher {
+  let batcher = batchers.get(maxConcurrency);
+  if (!batcher) {
+    batcher = new WriteBatcher({ client: ddb, maxConcurrency, metrics });
+    batchers.set(maxConcurrency, batcher);
+  }
+  return batcher;
+}
+
+async function ingest(
+  event: SQSEvent,
+  context: Context & Partial<SnapshotContext<PipelineConfig>>,
+): Promise<SQSBatchResponse> {
+  const pipeline = context.snapshot?.data ?? bootstrap;
   const { batchItemFailures, summary } = await processIngestBatch(event.Records, {
-    router,
-    batcher,
+    router: routerFor(pipeline),
+    batcher: batcherFor(pipeline.writeOptions.maxConcurrency),
     deadLetters,
-    deadline: deadlineOf(context, env.deadlineMarginMs),
+    deadline: deadlineOf(context, pipeline.writeOptions.deadlineMarginMs),
   });
   const deadLettered = Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
   metrics.addMetric('MessagesReceived', MetricUnit.Count, summary.records);
@@ -38,6 +74,7 @@ async function ingest(event: SQSEvent, context: Context): Promise<SQSBatchRespon
   metrics.addMetric('MessagesFailed', MetricUnit.Count, summary.failed);
   logger.info('batch processed', {
     records: summary.records,
+    snapshotVersion: context.snapshot?.version,
     succeeded: summary.succeeded,
     failed: summary.failed,
     deadLettered: summary.deadLettered,
@@ -46,6 +83,7 @@ async function ingest(event: SQSEvent, context: Context): Promise<SQSBatchRespon
   return { batchItemFailures };
 }
 
-export const handler = middy(ingest)
+const chain = middy(ingest)
   .use(injectLambdaContext(logger, { clearState: true }))
   .use(logMetrics(metrics));
+export const handler = config ? chain.use(snapshotMiddleware({ reader: config })) : chain;

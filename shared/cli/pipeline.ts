@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { StackFileError } from '../local/errors.ts';
 import { CliError } from './errors.ts';
 import { sendCommand } from './send-command.ts';
+import { snapshotCommand } from './snapshot-command.ts';
 
 /** Where the CLI reads and writes; the process's own streams in `main`, buffers in tests. */
 export interface CliIo {
@@ -31,7 +32,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
       writeErr: (text) => io.stderr.write(text),
     });
   // addCommand() does not pass settings down the way command() does.
-  return program.addCommand(sendCommand(io, setExitCode).copyInheritedSettings(program));
+  return program
+    .addCommand(sendCommand(io, setExitCode).copyInheritedSettings(program))
+    .addCommand(snapshotCommand(io).copyInheritedSettings(program));
 }
 
 /**

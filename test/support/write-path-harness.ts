@@ -31,7 +31,13 @@ export interface WritePathHarness {
  * Call once per test file: the handler module reads its environment once.
  */
 export async function startWritePath(
-  options: { fifo?: boolean; dynamodbEndpoint?: string; batchSize?: number; timeoutMs?: number } = {},
+  options: {
+    fifo?: boolean;
+    dynamodbEndpoint?: string;
+    batchSize?: number;
+    timeoutMs?: number;
+    handlerEnv?: Record<string, string>;
+  } = {},
 ): Promise<WritePathHarness> {
   const sqs = new SQSClient({});
   const dynamodb = new DynamoDBClient({});
@@ -45,6 +51,7 @@ export async function startWritePath(
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'WARN',
       ...(options.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint } : {}),
+      ...options.handlerEnv,
     },
     poller: {
       batchSize: options.batchSize ?? (options.fifo ? 10 : 100),

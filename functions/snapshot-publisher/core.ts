@@ -1,0 +1,130 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { PipelineError } from '../../shared/errors.ts';
+import type { SnapshotPublisher } from '../../shared/snapshots/publisher.ts';
+import type { StoreDeadline } from '../../shared/snapshots/types.ts';
+import type { DeadLetter, DeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+import { applyChange } from './changes.ts';
+import { ChangeRejectedError } from './errors.ts';
+import { type ConfigChange, parseChange } from './schema.ts';
+
+export interface ConfigChangeDeps {
+  readonly publisher: SnapshotPublisher;
+  /** The snapshot the changes apply to. */
+  readonly name: string;
+  /** Checks (and normalises) the document after each change; a change it rejects goes to the DLQ. */
+  readonly validate: (document: unknown) => unknown;
+  readonly deadLetters: DeadLetterSink;
+  /** Recorded as the new version's source, e.g. `lambda:<function>`. */
+  readonly source: string;
+  readonly deadline?: StoreDeadline;
+  /** Publish attempts when racing another publisher. @default 5 */
+  readonly maxAttempts?: number;
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly metrics?: Pick<Metrics, 'addMetric'>;
+}
+
+interface Parsed {
+  readonly record: SQSRecord;
+  readonly change: ConfigChange;
+}
+
+/**
+ * Applies one SQS batch of configuration changes to a copy of the current stable document and
+ * publishes ONE new version (none if nothing changed). Malformed changes and changes the schema
+ * rejects go to the DLQ with their reason while the others are published; on a publish conflict
+ * the batch is rebased on the winner and re-applied. A change goes into a version or the DLQ, or is
+ * reported as a batch item failure (so SQS delivers it again): never dropped.
+ */
+export async function processConfigChanges(
+  records: readonly SQSRecord[],
+  deps: ConfigChangeDeps,
+): Promise<SQSBatchResponse> {
+  const letters: DeadLetter[] = [];
+  const parsed: Parsed[] = [];
+  for (const record of records) {
+    try {
+      parsed.push({ record, change: parseChange(record.body) });
+    } catch (error) {
+      letters.push(deadLetter(record, error));
+    }
+  }
+
+  const failures: SQSRecord[] = [];
+  let rejected: DeadLetter[] = [];
+  let applied = 0;
+  if (parsed.length > 0) {
+    try {
+      const result = await deps.publisher.update(
+        deps.name,
+        (current) => {
+          rejected = [];
+          let document = current?.data;
+          for (const { record, change } of parsed) {
+            try {
+              document = deps.validate(applyChange(document, change));
+            } catch (error) {
+              rejected.push(deadLetter(record, rejection(error, change)));
+            }
+          }
+          applied = parsed.length - rejected.length;
+          const unchanged =
+            document === undefined || (current !== undefined && isDeepStrictEqual(document, current.data));
+          return unchanged ? undefined : document;
+        },
+        { source: deps.source, deadline: deps.deadline, maxAttempts: deps.maxAttempts },
+      );
+      letters.push(...rejected);
+      deps.metrics?.addMetric('ConfigChangesApplied', MetricUnit.Count, applied);
+      if (result) deps.metrics?.addMetric('SnapshotsPublished', MetricUnit.Count, 1);
+      deps.logger?.info(result ? 'published configuration' : 'configuration unchanged; nothing published', {
+        snapshot: deps.name,
+        version: result?.manifest.version,
+        generation: result?.pointer.generation,
+        applied,
+        rejected: rejected.length,
+      });
+    } catch (error) {
+      // Nothing was published: every parsed change is retried, including those rejected against a
+      // base that may yet change.
+      failures.push(...parsed.map((p) => p.record));
+      deps.logger?.error('publishing the configuration failed; the batch will be retried', {
+        snapshot: deps.name,
+        changes: parsed.length,
+        error,
+      });
+    }
+  }
+
+  if (letters.length > 0) {
+    const accepted = await deps.deadLetters.send(letters);
+    letters.forEach((letter, i) => {
+      if (!accepted[i]) failures.push(records.find((r) => r.messageId === letter.messageId)!);
+    });
+    deps.metrics?.addMetric('ConfigChangesRejected', MetricUnit.Count, letters.length);
+    deps.logger?.warn('config changes sent to the DLQ', {
+      rejected: letters.map((l) => ({ messageId: l.messageId, errorCode: l.errorCode })),
+    });
+  }
+  return { batchItemFailures: failures.map((r) => ({ itemIdentifier: r.messageId })) };
+}
+
+function rejection(error: unknown, change: ConfigChange): unknown {
+  const what = change.op === 'replace' ? 'replacing the document' : `${change.op} ${change.path}`;
+  return error instanceof PipelineError && error.code === 'INVALID_SNAPSHOT_DOCUMENT'
+    ? new ChangeRejectedError(what, { cause: error })
+    : error;
+}
+
+function deadLetter(record: SQSRecord, error: unknown): DeadLetter {
+  const known = error instanceof PipelineError;
+  return {
+    messageId: record.messageId,
+    body: record.body,
+    errorCode: known ? error.code : 'INTERNAL',
+    errorMessage: error instanceof Error ? error.message : String(error),
+    messageGroupId: record.attributes.MessageGroupId,
+  };
+}

@@ -1,0 +1,53 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SnapshotPublisherEnv } from '../../shared/snapshots/env.ts';
+import {
+  PIPELINE_CONFIG_SCHEMA_VERSION,
+  parsePipelineConfig,
+} from '../../shared/snapshots/pipeline-config.ts';
+import { SnapshotPublisher } from '../../shared/snapshots/publisher.ts';
+import { DynamoDbSnapshotStore } from '../../shared/snapshots/store.ts';
+import { SqsDeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+import { processConfigChanges } from './core.ts';
+
+/** Chunk writes stop retrying this long before the Lambda deadline, leaving time to report. */
+const DEADLINE_MARGIN_MS = 5_000;
+
+export interface PublisherWiring {
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly metrics?: Pick<Metrics, 'addMetric'>;
+}
+
+export type ConfigChangeFunction = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * The publisher's clients for `env`, created once, and the function that handles one SQS batch of
+ * config changes. `handler.ts` wraps it in middy; `npm start` and tests run it through the local
+ * event-source poller with their own environment.
+ */
+export function createConfigChangeHandler(
+  env: SnapshotPublisherEnv,
+  wiring: PublisherWiring = {},
+): ConfigChangeFunction {
+  const store = new DynamoDbSnapshotStore({ client: new DynamoDBClient({}), tableName: env.tableName });
+  const publisher = new SnapshotPublisher({
+    store,
+    validate: parsePipelineConfig,
+    schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
+  });
+  const deadLetters = new SqsDeadLetterSink(new SQSClient({}), env.dlqUrl);
+  return (event, context) =>
+    processConfigChanges(event.Records, {
+      publisher,
+      name: env.name,
+      validate: parsePipelineConfig,
+      deadLetters,
+      source: `lambda:${context.functionName}`,
+      deadline: { at: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS },
+      maxAttempts: env.maxAttempts,
+      ...wiring,
+    });
+}

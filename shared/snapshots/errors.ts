@@ -1,0 +1,201 @@
+import { PipelineError } from '../errors.ts';
+
+/** No pointer exists for this snapshot name: nothing was ever published under it. */
+export class SnapshotNotFoundError extends PipelineError {
+  readonly code = 'SNAPSHOT_NOT_FOUND';
+  constructor(
+    readonly snapshot: string,
+    options?: ErrorOptions,
+  ) {
+    super(`snapshot "${snapshot}" has never been published`, options);
+  }
+}
+
+/** A version that the caller or the pointer names has no manifest (never written, or pruned). */
+export class SnapshotVersionNotFoundError extends PipelineError {
+  readonly code = 'SNAPSHOT_VERSION_NOT_FOUND';
+  constructor(
+    readonly snapshot: string,
+    readonly version: number,
+    options?: ErrorOptions,
+  ) {
+    super(`snapshot "${snapshot}" has no version ${version}`, options);
+  }
+}
+
+/**
+ * The pointer moved since the caller read it: another publisher won the race. Rebase on the new
+ * pointer (re-read, re-apply the change) and try again.
+ */
+export class SnapshotConflictError extends PipelineError {
+  readonly code = 'SNAPSHOT_CONFLICT';
+  override readonly retryable = true;
+  constructor(
+    readonly snapshot: string,
+    /** Generation the write expected; `undefined` when it expected no pointer at all. */
+    readonly expectedGeneration: number | undefined,
+    /** Generation found, when DynamoDB returned it. */
+    readonly actualGeneration: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    const expected = expectedGeneration === undefined ? 'no pointer' : `generation ${expectedGeneration}`;
+    const actual = actualGeneration === undefined ? '' : `; it is at generation ${actualGeneration}`;
+    super(`snapshot "${snapshot}" changed concurrently: expected ${expected}${actual}`, options);
+  }
+}
+
+/** The stored bytes do not hash to what the manifest recorded: tampered or corrupted content. */
+export class ChecksumMismatchError extends PipelineError {
+  readonly code = 'CHECKSUM_MISMATCH';
+  constructor(
+    readonly snapshot: string,
+    readonly version: number,
+    /** Which bytes: the compressed chunks as stored, or the document after inflating. */
+    readonly stage: 'compressed' | 'content',
+    readonly expected: string,
+    readonly actual: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `snapshot "${snapshot}" version ${version}: ${stage} sha256 is ${actual.slice(0, 12)}…, ` +
+        `the manifest says ${expected.slice(0, 12)}…`,
+      options,
+    );
+  }
+}
+
+/** A chunk item the manifest lists is missing (deleted, or the version is half-pruned). */
+export class MissingChunkError extends PipelineError {
+  readonly code = 'MISSING_CHUNK';
+  constructor(
+    readonly snapshot: string,
+    readonly version: number,
+    readonly index: number,
+    readonly chunkCount: number,
+    options?: ErrorOptions,
+  ) {
+    super(`snapshot "${snapshot}" version ${version}: chunk ${index} of ${chunkCount} is missing`, options);
+  }
+}
+
+/** The document is over the size a publisher accepts or a reader inflates. */
+export class SnapshotTooLargeError extends PipelineError {
+  readonly code = 'SNAPSHOT_TOO_LARGE';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+    options?: ErrorOptions,
+  ) {
+    super(`snapshot document is ${bytes} bytes; the limit is ${limit}`, options);
+  }
+}
+
+/** A stored manifest or pointer item does not have the shape this code writes. */
+export class CorruptSnapshotError extends PipelineError {
+  readonly code = 'CORRUPT_SNAPSHOT';
+  constructor(
+    readonly snapshot: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`snapshot "${snapshot}": ${detail}`, options);
+  }
+}
+
+/** The document does not match its schema; `path` points at the first bad field. */
+export class InvalidSnapshotDocumentError extends PipelineError {
+  readonly code = 'INVALID_SNAPSHOT_DOCUMENT';
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${path || '(root)'}: ${detail}`, options);
+  }
+}
+
+/** A document (a file, a message) is not JSON. */
+export class InvalidSnapshotJsonError extends PipelineError {
+  readonly code = 'INVALID_JSON';
+  constructor(
+    readonly source: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${source} is not valid JSON: ${detail}`, options);
+  }
+}
+
+/** A rollout request that cannot apply: bad percentage, bad rule, nothing to promote. */
+export class InvalidRolloutError extends PipelineError {
+  readonly code = 'INVALID_ROLLOUT';
+}
+
+/** A snapshot name outside `SNAPSHOT_NAME_PATTERN`. */
+export class InvalidSnapshotNameError extends PipelineError {
+  readonly code = 'INVALID_SNAPSHOT_NAME';
+  constructor(readonly snapshot: string) {
+    super(`snapshot name "${snapshot}" must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+  }
+}
+
+/** `get()` was called before the reader's first successful load. */
+export class SnapshotNotLoadedError extends PipelineError {
+  readonly code = 'SNAPSHOT_NOT_LOADED';
+  constructor(readonly snapshot: string) {
+    super(`snapshot "${snapshot}" is not loaded yet: await reader.load() (or use the middleware) first`);
+  }
+}
+
+/** Reading from the store failed (network, throttling, permissions); the cause says why. */
+export class SnapshotFetchError extends PipelineError {
+  readonly code = 'SNAPSHOT_FETCH_FAILED';
+  override readonly retryable = true;
+  constructor(
+    readonly snapshot: string,
+    options?: ErrorOptions,
+  ) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`reading snapshot "${snapshot}" failed${detail}`, options);
+  }
+}
+
+/** Writing a version's chunks or manifest did not complete; the cause says why. */
+export class SnapshotWriteError extends PipelineError {
+  readonly code = 'SNAPSHOT_WRITE_FAILED';
+  override readonly retryable = true;
+  constructor(
+    readonly snapshot: string,
+    readonly version: number,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`writing snapshot "${snapshot}" version ${version} failed: ${detail}`, options);
+  }
+}
+
+/** Prune or delete was asked to remove a version the pointer still serves (stable or candidate). */
+export class SnapshotVersionInUseError extends PipelineError {
+  readonly code = 'SNAPSHOT_VERSION_IN_USE';
+  constructor(
+    readonly snapshot: string,
+    readonly version: number,
+    options?: ErrorOptions,
+  ) {
+    super(`snapshot "${snapshot}" version ${version} is stable or candidate; it cannot be deleted`, options);
+  }
+}
+
+/** The pointer read has a lower generation than the one already adopted (a restored table?). */
+export class PointerRegressedError extends PipelineError {
+  readonly code = 'POINTER_REGRESSED';
+  constructor(
+    readonly snapshot: string,
+    readonly seen: number,
+    readonly adopted: number,
+  ) {
+    super(
+      `snapshot "${snapshot}": pointer generation ${seen} is older than the adopted ${adopted}; keeping ${adopted}`,
+    );
+  }
+}

@@ -1,0 +1,285 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeDocument } from './codec.ts';
+import {
+  InvalidRolloutError,
+  InvalidSnapshotNameError,
+  SnapshotConflictError,
+  SnapshotNotFoundError,
+  SnapshotVersionInUseError,
+  SnapshotVersionNotFoundError,
+} from './errors.ts';
+import { type LoadedVersion, loadVersion } from './load.ts';
+import { checkPercentage } from './rollout.ts';
+import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from './settings.ts';
+import type { Compression, Manifest, Pointer, SnapshotStore, StoreDeadline } from './types.ts';
+
+export interface SnapshotPublisherOptions {
+  readonly store: SnapshotStore;
+  /**
+   * Validates a document and returns what to publish (e.g. with defaults filled in); throws to
+   * reject it. A rejected document is never written.
+   * @default accepts any JSON value
+   */
+  readonly validate?: (document: unknown) => unknown;
+  /** Recorded in each manifest. @default 1 */
+  readonly schemaVersion?: number;
+  /** @default 'br' (see `EncodeOptions.compression`) */
+  readonly compression?: Compression;
+  /** @default snapshotSettings.chunkBytes (350,000) */
+  readonly chunkBytes?: number;
+  /** @default snapshotSettings.maxDocumentBytes (64 MiB) */
+  readonly maxBytes?: number;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+/** A staged rollout request: the new version goes to `percentage` of the callers that `match`. */
+export interface RolloutRequest {
+  readonly percentage: number;
+  readonly match?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface PublishOptions {
+  /** Who publishes (user, `lambda:<name>`, `cli`). @default 'unknown' */
+  readonly source?: string;
+  /**
+   * The pointer this change is based on (`null`: expects that nothing was published yet). The flip
+   * fails with `SnapshotConflictError` if the pointer moved since. @default the pointer read when
+   * `publish` starts
+   */
+  readonly basedOn?: Pointer | null;
+  /** Publish as a candidate beside the current stable version instead of replacing it. */
+  readonly rollout?: RolloutRequest;
+  /** Stop retrying chunk writes after this point in time. */
+  readonly deadline?: StoreDeadline;
+}
+
+export interface PublishResult {
+  readonly manifest: Manifest;
+  readonly pointer: Pointer;
+}
+
+/** What `update`'s function sees: the current pointer and its stable document (none before the first publish). */
+export interface CurrentVersion extends LoadedVersion {
+  readonly pointer: Pointer;
+}
+
+export interface UpdateOptions extends Omit<PublishOptions, 'basedOn'> {
+  /** Attempts when racing other publishers; each rebases on the winner. @default 5 */
+  readonly maxAttempts?: number;
+  /** First backoff wait between attempts (full jitter, doubling). @default 50 */
+  readonly baseDelayMs?: number;
+}
+
+/**
+ * Publishes immutable snapshot versions and moves the per-name pointer with conditional writes:
+ * chunks and manifest first, the pointer last, so readers see either the old or the new version.
+ *
+ * @example
+ * const publisher = new SnapshotPublisher({ store, validate: parsePipelineConfig });
+ * await publisher.publish('pipeline', config, { source: 'cli', rollout: { percentage: 10 } });
+ */
+export class SnapshotPublisher {
+  readonly store: SnapshotStore;
+  private readonly validate: (document: unknown) => unknown;
+  private readonly schemaVersion: number;
+  private readonly compression: Compression;
+  private readonly chunkBytes: number;
+  private readonly maxBytes: number;
+  private readonly clock: () => Date;
+
+  constructor(options: SnapshotPublisherOptions) {
+    this.store = options.store;
+    this.validate = options.validate ?? ((document) => document);
+    this.schemaVersion = options.schemaVersion ?? 1;
+    this.compression = options.compression ?? 'br';
+    this.chunkBytes = options.chunkBytes ?? snapshotSettings.chunkBytes;
+    this.maxBytes = options.maxBytes ?? snapshotSettings.maxDocumentBytes;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Validates, writes a new version and flips the pointer to it (or makes it the candidate of a
+   * staged rollout). Throws `SnapshotConflictError` when another publisher moved the pointer first;
+   * the version written is then deleted again.
+   */
+  async publish(name: string, document: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    checkName(name);
+    const valid = this.validate(document);
+    const rollout = options.rollout && {
+      percentage: checkPercentage(options.rollout.percentage),
+      ...(options.rollout.match && Object.keys(options.rollout.match).length > 0
+        ? { match: options.rollout.match }
+        : {}),
+    };
+    const encoded = await encodeDocument(valid, {
+      compression: this.compression,
+      chunkBytes: this.chunkBytes,
+      maxBytes: this.maxBytes,
+    });
+    const base = options.basedOn === undefined ? await this.store.getPointer(name) : options.basedOn;
+    if (rollout && !base) {
+      throw new InvalidRolloutError(
+        `snapshot "${name}" has no stable version to roll out beside; publish one first`,
+      );
+    }
+    const source = options.source ?? 'unknown';
+    const version = await this.store.allocateVersion(name);
+    const manifest: Manifest = {
+      name,
+      version,
+      createdAt: this.clock().toISOString(),
+      source,
+      schemaVersion: this.schemaVersion,
+      sha256: encoded.sha256,
+      bytes: encoded.bytes,
+      compression: encoded.compression,
+      compressedSha256: encoded.compressedSha256,
+      compressedBytes: encoded.compressedBytes,
+      chunkCount: encoded.chunks.length,
+    };
+    await this.store.putVersion(manifest, encoded.chunks, { deadline: options.deadline });
+    const pointer: Pointer = rollout
+      ? this.nextPointer(name, base!, { stable: base!.stable, candidate: { version, ...rollout } }, source)
+      : this.nextPointer(name, base ?? undefined, { stable: version }, source);
+    try {
+      await this.store.swapPointer(pointer, base?.generation);
+    } catch (error) {
+      if (error instanceof SnapshotConflictError) {
+        // Nobody can name this version yet: remove it rather than leave an orphan behind.
+        await this.store.deleteVersion(manifest).catch(() => undefined);
+      }
+      throw error;
+    }
+    return { manifest, pointer };
+  }
+
+  /**
+   * Read-modify-publish with rebase: reads the current stable document, lets `change` derive the
+   * next one (return `undefined` to publish nothing) and publishes it based on what was read. On
+   * a conflict it starts again from the winner's version, up to `maxAttempts` times.
+   */
+  async update(
+    name: string,
+    change: (current: CurrentVersion | undefined, attempt: number) => unknown,
+    options: UpdateOptions = {},
+  ): Promise<PublishResult | undefined> {
+    const maxAttempts = options.maxAttempts ?? snapshotSettings.publisher.maxAttempts;
+    const baseDelayMs = options.baseDelayMs ?? 50;
+    for (let attempt = 1; ; attempt++) {
+      const pointer = await this.store.getPointer(name);
+      const current = pointer && {
+        pointer,
+        ...(await loadVersion(this.store, name, pointer.stable, this.maxBytes)),
+      };
+      const next = change(current, attempt);
+      if (next === undefined) return undefined;
+      try {
+        return await this.publish(name, next, { ...options, basedOn: pointer ?? null });
+      } catch (error) {
+        if (!(error instanceof SnapshotConflictError) || attempt >= maxAttempts) throw error;
+        await sleep(Math.random() * baseDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** Reads and verifies one version (the stable one by default). */
+  async read(name: string, version?: number): Promise<LoadedVersion & { pointer: Pointer | undefined }> {
+    const pointer = await this.store.getPointer(name);
+    if (version === undefined && pointer === undefined) throw new SnapshotNotFoundError(name);
+    const loaded = await loadVersion(this.store, name, version ?? pointer!.stable, this.maxBytes);
+    return { ...loaded, pointer };
+  }
+
+  /**
+   * Moves a staged rollout on: to `percentage` of the matching callers, or (no percentage, or 100)
+   * makes the candidate the stable version.
+   */
+  async promote(name: string, options: { percentage?: number; source?: string } = {}): Promise<Pointer> {
+    const base = await this.currentPointer(name);
+    const { candidate } = base;
+    if (candidate === undefined)
+      throw new InvalidRolloutError(`snapshot "${name}" has no candidate to promote`);
+    const percentage = options.percentage === undefined ? 100 : checkPercentage(options.percentage);
+    const next =
+      percentage === 100
+        ? this.nextPointer(name, base, { stable: candidate.version }, options.source)
+        : this.nextPointer(
+            name,
+            base,
+            { stable: base.stable, candidate: { ...candidate, percentage } },
+            options.source,
+          );
+    await this.store.swapPointer(next, base.generation);
+    return next;
+  }
+
+  /** Points every reader at an earlier (or any existing) version again, ending any rollout. */
+  async rollback(name: string, to: number, options: { source?: string } = {}): Promise<Pointer> {
+    const base = await this.currentPointer(name);
+    if ((await this.store.getManifest(name, to)) === undefined)
+      throw new SnapshotVersionNotFoundError(name, to);
+    const next = this.nextPointer(name, base, { stable: to }, options.source);
+    await this.store.swapPointer(next, base.generation);
+    return next;
+  }
+
+  /** The pointer and every version's manifest, newest first. */
+  async list(name: string): Promise<{ pointer: Pointer | undefined; manifests: Manifest[] }> {
+    const [pointer, manifests] = await Promise.all([
+      this.store.getPointer(name),
+      this.store.listManifests(name),
+    ]);
+    return { pointer, manifests };
+  }
+
+  /**
+   * Deletes all but the newest `keep` versions, never the stable or candidate one (the store
+   * re-checks that atomically with each delete). Resolves with the versions deleted.
+   */
+  async prune(name: string, keep: number): Promise<number[]> {
+    if (!Number.isInteger(keep) || keep < 0) {
+      throw new InvalidRolloutError(`keep must be a whole number ≥ 0, got ${keep}`);
+    }
+    const { pointer, manifests } = await this.list(name);
+    const inUse = new Set([pointer?.stable, pointer?.candidate?.version]);
+    const deleted: number[] = [];
+    for (const manifest of manifests.slice(keep)) {
+      if (inUse.has(manifest.version)) continue;
+      try {
+        await this.store.deleteVersion(manifest);
+        deleted.push(manifest.version);
+      } catch (error) {
+        // The pointer moved onto it since we listed: keeping it is the safe outcome.
+        if (!(error instanceof SnapshotVersionInUseError)) throw error;
+      }
+    }
+    return deleted;
+  }
+
+  private async currentPointer(name: string): Promise<Pointer> {
+    checkName(name);
+    const pointer = await this.store.getPointer(name);
+    if (pointer === undefined) throw new SnapshotNotFoundError(name);
+    return pointer;
+  }
+
+  private nextPointer(
+    name: string,
+    base: Pointer | undefined,
+    versions: Pick<Pointer, 'stable' | 'candidate'>,
+    source = 'unknown',
+  ): Pointer {
+    return {
+      name,
+      generation: (base?.generation ?? 0) + 1,
+      ...versions,
+      updatedAt: this.clock().toISOString(),
+      updatedBy: source,
+    };
+  }
+}
+
+function checkName(name: string): void {
+  if (!SNAPSHOT_NAME_PATTERN.test(name)) throw new InvalidSnapshotNameError(name);
+}

@@ -1,0 +1,98 @@
+/** How a version's content is compressed before it is split into chunks. */
+export type Compression = 'gzip' | 'br';
+
+/**
+ * The immutable description of one version: what the chunks hold and how to check them.
+ * Written after every chunk, so a manifest that exists describes a complete version.
+ */
+export interface Manifest {
+  readonly name: string;
+  readonly version: number;
+  /** ISO-8601 time the version was written. */
+  readonly createdAt: string;
+  /** Who or what published it (a user, `lambda:<function>`, `cli`). */
+  readonly source: string;
+  /** Version of the document's schema (1 for the pipeline configuration). */
+  readonly schemaVersion: number;
+  /** sha256 (hex) of the document's JSON bytes. */
+  readonly sha256: string;
+  /** Length of the document's JSON in bytes. */
+  readonly bytes: number;
+  readonly compression: Compression;
+  /** sha256 (hex) of the compressed bytes: checked before inflating anything. */
+  readonly compressedSha256: string;
+  readonly compressedBytes: number;
+  readonly chunkCount: number;
+}
+
+/** A staged rollout: callers selected by rules and a percentage get `version` instead of stable. */
+export interface Rollout {
+  readonly version: number;
+  /** Share of matching callers, 0-100 (two decimals count). */
+  readonly percentage: number;
+  /**
+   * Attribute rules: a caller matches when, for every attribute named here, its value is one of
+   * the listed ones. No rules: every caller matches.
+   * @example { region: ['eu-west-1'], model: ['m-7', 'm-8'] }
+   */
+  readonly match?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The per-name pointer: which versions readers should serve. Every change is a new generation. */
+export interface Pointer {
+  readonly name: string;
+  /** Starts at 1 and grows by one on every flip (publish, promote, rollback). */
+  readonly generation: number;
+  readonly stable: number;
+  readonly candidate?: Rollout;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** One loaded version, deeply frozen. The reader hands out the same object until the version changes. */
+export interface Snapshot<T = unknown> {
+  readonly name: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly source: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly data: T;
+}
+
+/** Absolute point in time (epoch ms) after which no more retries are started. */
+export interface StoreDeadline {
+  readonly at: number;
+}
+
+/**
+ * Where versions and pointers live. `DynamoDbSnapshotStore` is the real one; the contract is what
+ * publisher and reader rely on.
+ */
+export interface SnapshotStore {
+  /** Strongly consistent read of the pointer; `undefined` when nothing was published. */
+  getPointer(name: string): Promise<Pointer | undefined>;
+  /** A fresh, never-used version number for `name`. */
+  allocateVersion(name: string): Promise<number>;
+  /** Writes every chunk, then the manifest (which must not exist yet). */
+  putVersion(
+    manifest: Manifest,
+    chunks: readonly Uint8Array[],
+    options?: { deadline?: StoreDeadline },
+  ): Promise<void>;
+  getManifest(name: string, version: number): Promise<Manifest | undefined>;
+  /** The chunks in order; throws `MissingChunkError` for a missing one. */
+  getChunks(manifest: Manifest): Promise<Uint8Array[]>;
+  /** Every manifest of `name`, newest first. */
+  listManifests(name: string): Promise<Manifest[]>;
+  /**
+   * Writes `next` if the stored pointer is still at `expectedGeneration` (`undefined`: no pointer yet)
+   * and every version it names exists. Throws `SnapshotConflictError` or `SnapshotVersionNotFoundError`.
+   */
+  swapPointer(next: Pointer, expectedGeneration: number | undefined): Promise<void>;
+  /**
+   * Deletes a version, unless the pointer names it (then `SnapshotVersionInUseError`): the manifest
+   * first, so a half-deleted version is never visible, then its chunks.
+   */
+  deleteVersion(manifest: Manifest): Promise<void>;
+}
