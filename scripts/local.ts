@@ -8,9 +8,12 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { createConfigChangeHandler } from '../functions/snapshot-publisher/wiring.ts';
 import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
+import { SqsEventSourcePoller } from '../shared/local/poller.ts';
 import { DEFAULT_STACK_FILE, writeStackFile } from '../shared/local/stack-file.ts';
 import { startLocalWritePath } from '../shared/local/write-path.ts';
+import { createSnapshotResources } from '../shared/snapshots/local-resources.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,21 +29,44 @@ const aws = await startEmbeddedAws({ log });
 Object.assign(process.env, endpointEnv(aws.endpoints));
 const dynamodb = new DynamoDBClient({});
 const sqs = new SQSClient({});
+// Config snapshots: the batch writer follows the `pipeline` snapshot; the publisher applies changes
+// sent to the config-changes queue (`pipeline snapshot …` and any SQS client can use them).
+const snapshots = await createSnapshotResources({ dynamodb, sqs });
+const publisherPoller = new SqsEventSourcePoller({
+  sqs,
+  queueUrl: snapshots.changesQueueUrl,
+  queueArn: snapshots.changesQueueArn,
+  batchSize: 10,
+  handler: createConfigChangeHandler({
+    tableName: snapshots.tableName,
+    name: 'pipeline',
+    dlqUrl: snapshots.changesDlqUrl,
+    maxAttempts: 5,
+  }),
+});
+await publisherPoller.start();
+
 const { resources, poller } = await startLocalWritePath({
   dynamodb,
   sqs,
   fifo: args.fifo,
   visibilityTimeoutSeconds: optionalNumber(args['visibility-timeout']),
   maxReceiveCount: optionalNumber(args['max-receive-count']),
-  handlerEnv: { POWERTOOLS_METRICS_NAMESPACE: 'BatchWritePipelineLocal' },
+  handlerEnv: {
+    POWERTOOLS_METRICS_NAMESPACE: 'BatchWritePipelineLocal',
+    SNAPSHOTS_TABLE: snapshots.tableName,
+  },
 });
 
 await writeStackFile(
   {
     region: aws.endpoints.region,
     endpoints: { dynamodb: aws.endpoints.dynamodb, sqs: aws.endpoints.sqs },
-    queues: { ingest: { url: resources.queueUrl, dlqUrl: resources.dlqUrl } },
-    tables: { items: resources.tableName },
+    queues: {
+      ingest: { url: resources.queueUrl, dlqUrl: resources.dlqUrl },
+      'config-changes': { url: snapshots.changesQueueUrl, dlqUrl: snapshots.changesDlqUrl },
+    },
+    tables: { items: resources.tableName, snapshots: snapshots.tableName },
   },
   args['stack-file'],
 );
@@ -70,11 +96,11 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log(`${signal}: stopping`);
-  await poller.stop();
+  await Promise.all([poller.stop(), publisherPoller.stop()]);
   const { invocations, records, deleted, failed } = poller.stats;
   log(`poller: ${invocations} invocations, ${records} records, ${deleted} deleted, ${failed} failed`);
   // Emulators forget everything when they stop; an external endpoint keeps what we made unless we clean up.
-  if (!aws.started) await resources.delete();
+  if (!aws.started) await Promise.all([resources.delete(), snapshots.delete()]);
   await aws.stop();
   process.exit(0);
 }

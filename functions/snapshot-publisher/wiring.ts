@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { deadlineOf } from '../../shared/lambda/deadline.ts';
 import type { SnapshotPublisherEnv } from '../../shared/snapshots/env.ts';
 import {
   PIPELINE_CONFIG_SCHEMA_VERSION,
@@ -38,7 +39,7 @@ export function createConfigChangeHandler(
     validate: parsePipelineConfig,
     schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
   });
-  const deadLetters = new SqsDeadLetterSink(new SQSClient({}), env.dlqUrl);
+  const deadLetters = new SqsDeadLetterSink(new SQSClient({ maxAttempts: 1 }), env.dlqUrl);
   return (event, context) =>
     processConfigChanges(event.Records, {
       publisher,
@@ -46,7 +47,7 @@ export function createConfigChangeHandler(
       validate: parsePipelineConfig,
       deadLetters,
       source: `lambda:${context.functionName}`,
-      deadline: { at: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS },
+      deadline: deadlineOf(context, DEADLINE_MARGIN_MS),
       maxAttempts: env.maxAttempts,
       ...wiring,
     });
