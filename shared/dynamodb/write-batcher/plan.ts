@@ -1,5 +1,4 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { PipelineError } from '../../errors.ts';
 import { writePathSettings } from '../../settings.ts';
 import {
@@ -10,7 +9,7 @@ import {
   MAX_SORT_KEY_BYTES,
   UnsupportedValueError,
 } from '../errors.ts';
-import { measureItem, utf8Bytes } from '../item-size.ts';
+import { marshalItem, utf8Bytes } from '../item-size.ts';
 import type { TableTarget, WriteRequest } from './types.ts';
 
 const { versionAttribute, deletedAttribute, ttlAttribute, tombstoneTtlDays } = writePathSettings.table;
@@ -38,8 +37,6 @@ export interface WritePlan {
   /** Inputs rejected before sending. */
   readonly rejected: Map<number, PipelineError>;
 }
-
-const MARSHALL_OPTIONS = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
 /**
  * Validates, marshals and coalesces requests. Within one scope, the last writer of an item wins: by
@@ -98,32 +95,22 @@ function planOne(request: WriteRequest, index: number, now: number): PlannedWrit
   const keySource = request.op === 'put' ? request.item : request.key;
   const itemKey = keyOf(target, keySource);
   const guarded = request.version !== undefined;
-  let attributes: Record<string, AttributeValue>;
-  try {
-    if (request.op === 'put') {
-      attributes = marshall(
-        guarded ? { ...request.item, [versionAttribute]: request.version } : request.item,
-        MARSHALL_OPTIONS,
-      );
-    } else {
-      const key = pickKey(target, request.key);
-      attributes = marshall(
-        guarded
-          ? {
-              ...key,
-              [versionAttribute]: request.version,
-              [deletedAttribute]: true,
-              [ttlAttribute]: tombstoneExpiry(now),
-            }
-          : key,
-        MARSHALL_OPTIONS,
-      );
-    }
-  } catch (cause) {
-    throw new UnsupportedValueError((cause as Error).message, { cause });
+  let source: Readonly<Record<string, unknown>>;
+  if (request.op === 'put') {
+    source = guarded ? { ...request.item, [versionAttribute]: request.version } : request.item;
+  } else {
+    const key = pickKey(target, request.key);
+    source = guarded
+      ? {
+          ...key,
+          [versionAttribute]: request.version,
+          [deletedAttribute]: true,
+          [ttlAttribute]: tombstoneExpiry(now),
+        }
+      : key;
   }
-  const size = measureItem(attributes);
-  if (size.bytes > MAX_ITEM_BYTES) throw new ItemTooLargeError(size.bytes);
+  const { attributes, bytes, wireBytes } = marshalItem(source);
+  if (bytes > MAX_ITEM_BYTES) throw new ItemTooLargeError(bytes);
   return {
     index,
     target,
@@ -131,7 +118,7 @@ function planOne(request: WriteRequest, index: number, now: number): PlannedWrit
     kind: guarded ? 'guardedPut' : request.op,
     attributes,
     version: request.version,
-    wireBytes: size.wireBytes,
+    wireBytes,
   };
 }
 

@@ -1,19 +1,44 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { measureItem } from '../../../shared/dynamodb/item-size.ts';
+import { marshalItem } from '../../../shared/dynamodb/item-size.ts';
 
-describe('measureItem', () => {
+describe('marshalItem', () => {
   it('counts attribute names and UTF-8 string bytes', () => {
-    expect(measureItem(marshall({ ab: 'héllo' })).bytes).toBe(2 + 6);
+    expect(marshalItem({ ab: 'héllo' }).bytes).toBe(2 + 6);
   });
 
   it('counts numbers as one byte per two significant digits plus one', () => {
-    expect(measureItem(marshall({ n: 12345 })).bytes).toBe(1 + 4);
-    expect(measureItem(marshall({ n: 1000 })).bytes).toBe(1 + 2);
+    expect(marshalItem({ n: 12345 }).bytes).toBe(1 + 4);
+    expect(marshalItem({ n: 1000 }).bytes).toBe(1 + 2);
   });
 
   it('counts maps and lists with 3 bytes of overhead plus one per element', () => {
-    expect(measureItem(marshall({ m: { a: true } })).bytes).toBe(1 + 3 + (1 + 1) + 1);
-    expect(measureItem(marshall({ l: [null, 'x'] })).bytes).toBe(1 + 3 + (1 + 1) + (1 + 1));
+    expect(marshalItem({ m: { a: true } }).bytes).toBe(1 + 3 + (1 + 1) + 1);
+    expect(marshalItem({ l: [null, 'x'] }).bytes).toBe(1 + 3 + (1 + 1) + (1 + 1));
+  });
+
+  it('marshals any JSON object exactly as util-dynamodb does', () => {
+    const safeJson = fc.jsonValue().filter((v) => !JSON.stringify(v).match(/\d{16,}|e\+?\d/i));
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1 }), safeJson), (item) => {
+        expect(marshalItem(item).attributes).toEqual(marshall(item, { removeUndefinedValues: true }));
+      }),
+    );
+  });
+
+  it.each([
+    ['an integer beyond 2^53', { n: 2 ** 60 }, /integer beyond 2\^53/],
+    ['a non-finite number', { n: Number.NaN }, /n is NaN/],
+    ['a class instance', { d: new Date(0) }, /d is a Date object/],
+    ['a function', { f: () => 1 }, /f is a function/],
+  ])('rejects %s with UnsupportedValueError naming the attribute', (_, item, message) => {
+    expect(() => marshalItem(item)).toThrow(message);
+  });
+
+  it('rejects documents nested deeper than 32 levels, naming the path', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 33; i++) deep = { d: deep };
+    expect(() => marshalItem({ deep })).toThrow(/item\.deep(\.d)+ nests deeper/);
   });
 });
