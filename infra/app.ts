@@ -1,6 +1,7 @@
 import { App, type AppProps } from 'aws-cdk-lib';
-import { cdkContext } from './context.ts';
+import { cdkContext, contextFlag } from './context.ts';
 import { addNagChecks } from './nag.ts';
+import { GpuInferenceStack } from './stacks/gpu-inference-stack.ts';
 import { SnapshotsStack } from './stacks/snapshots-stack.ts';
 import { WritePathStack } from './stacks/write-path-stack.ts';
 
@@ -16,6 +17,8 @@ export interface PipelineApp {
   readonly app: App;
   readonly writePath: WritePathStack;
   readonly snapshots: SnapshotsStack;
+  /** Absent with `-c gpu=false`. */
+  readonly gpuInference?: GpuInferenceStack;
 }
 
 /**
@@ -33,5 +36,9 @@ export function buildApp(options: BuildAppOptions = {}): PipelineApp {
   const writePath = new WritePathStack(app, 'WritePath');
   // The batch writer takes its routing from the `pipeline` snapshot (environment = bootstrap).
   snapshots.snapshots.bindReader(writePath.writePath.batchWriter);
-  return { app, writePath, snapshots };
+  // `-c gpu=false` deploys without GPUs: the inference stack is left out entirely.
+  const gpuInference = contextFlag(app, 'gpu', true) ? new GpuInferenceStack(app, 'GpuInference') : undefined;
+  // The dispatcher picks model versions (staged rollout) from the same snapshot.
+  if (gpuInference) snapshots.snapshots.bindReader(gpuInference.dispatcher.function);
+  return { app, writePath, snapshots, gpuInference };
 }

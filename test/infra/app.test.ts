@@ -150,6 +150,40 @@ describe('the pipeline app', () => {
   });
 });
 
+describe('stack composition', () => {
+  it('deploys the GPU inference stack by default and leaves it out with -c gpu=false', () => {
+    // Prepare
+    const withGpu = buildApp({ outdir: tempOutdir() });
+    const withoutGpu = buildApp({ outdir: tempOutdir(), context: { gpu: 'false' } });
+    // Assess
+    expect(withGpu.gpuInference).toBeDefined();
+    expect(withoutGpu.gpuInference).toBeUndefined();
+    expect(withoutGpu.app.node.children.map((c) => c.node.id).sort()).toEqual(['Snapshots', 'WritePath']);
+  });
+
+  it('points the batch writer at the pipeline snapshot and lets it read only that table', () => {
+    // Prepare
+    const { writePath } = buildApp({ outdir: tempOutdir(), context: { gpu: 'false' } });
+    const template = Template.fromStack(writePath);
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ SNAPSHOTS_TABLE: Match.anyValue(), SNAPSHOT_NAME: 'pipeline' }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['dynamodb:GetItem', 'dynamodb:Query']),
+            Resource: Match.not(Match.stringLikeRegexp('\\*')),
+          }),
+        ]),
+      },
+    });
+  });
+});
+
 describe('cdk-nag wiring', () => {
   const outdir = tempOutdir();
 

@@ -63,7 +63,7 @@ describe('batch writer routing from the config snapshot', () => {
     // Act 2: remove `audit` again.
     await publisher.update(
       'pipeline',
-      (current) => ({ routing: { items: (current?.data as { routing: { items: unknown } }).routing.items } }),
+      (current) => ({ routing: { items: (current!.data as { routing: { items: unknown } }).routing.items } }),
       { source: 'test' },
     );
     await new Promise((r) => setTimeout(r, 200));

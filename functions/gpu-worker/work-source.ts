@@ -1,0 +1,110 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+
+/** One received gpu-work message. */
+export interface ReceivedMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** ApproximateReceiveCount: 1 on the first delivery. */
+  readonly receiveCount: number;
+}
+
+/** The worker's view of the gpu-work queue. */
+export interface WorkSource {
+  /** Long-polls for up to `max` messages; an aborted poll resolves with none. */
+  receive(max: number, waitSeconds: number, signal: AbortSignal): Promise<ReceivedMessage[]>;
+  /** Deletes messages; resolves with the ids SQS did not delete (they will be redelivered). */
+  delete(messages: readonly ReceivedMessage[]): Promise<string[]>;
+  /** Sets the messages' visibility timeout (0 hands them back at once); resolves with the ids that failed. */
+  changeVisibility(messages: readonly ReceivedMessage[], seconds: number): Promise<string[]>;
+}
+
+const MAX_BATCH_ENTRIES = 10;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += MAX_BATCH_ENTRIES) out.push(items.slice(i, i + MAX_BATCH_ENTRIES));
+  return out;
+}
+
+export class SqsWorkSource implements WorkSource {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async receive(max: number, waitSeconds: number, signal: AbortSignal): Promise<ReceivedMessage[]> {
+    if (signal.aborted) return [];
+    try {
+      const { Messages } = await this.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, Math.max(1, max)),
+          WaitTimeSeconds: waitSeconds,
+          // Both spellings: local-aws-sqs only honours the older (deprecated) one.
+          AttributeNames: ['All'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+        { abortSignal: signal },
+      );
+      return (Messages ?? []).map((m) => ({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body ?? '',
+        receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+      }));
+    } catch (error) {
+      if (signal.aborted) return [];
+      throw error;
+    }
+  }
+
+  async delete(messages: readonly ReceivedMessage[]): Promise<string[]> {
+    const failed: string[] = [];
+    await Promise.all(
+      chunks(messages).map(async (chunk) => {
+        try {
+          const result = await this.client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.queueUrl,
+              Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle })),
+            }),
+          );
+          for (const f of result.Failed ?? []) failed.push(chunk[Number(f.Id)]!.messageId);
+        } catch {
+          failed.push(...chunk.map((m) => m.messageId));
+        }
+      }),
+    );
+    return failed;
+  }
+
+  async changeVisibility(messages: readonly ReceivedMessage[], seconds: number): Promise<string[]> {
+    const failed: string[] = [];
+    await Promise.all(
+      chunks(messages).map(async (chunk) => {
+        try {
+          const result = await this.client.send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: this.queueUrl,
+              Entries: chunk.map((m, i) => ({
+                Id: String(i),
+                ReceiptHandle: m.receiptHandle,
+                VisibilityTimeout: seconds,
+              })),
+            }),
+          );
+          for (const f of result.Failed ?? []) failed.push(chunk[Number(f.Id)]!.messageId);
+        } catch {
+          failed.push(...chunk.map((m) => m.messageId));
+        }
+      }),
+    );
+    return failed;
+  }
+}

@@ -1,0 +1,15 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { dispatcherEnv } from './env.ts';
+import { createDispatch } from './wiring.ts';
+
+const logger = new Logger({ serviceName: 'inference-dispatcher' });
+const metrics = new Metrics({ serviceName: 'inference-dispatcher' });
+const dispatch = createDispatch(dispatcherEnv(), { logger, metrics });
+
+export const handler = middy(dispatch)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics));

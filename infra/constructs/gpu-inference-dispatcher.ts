@@ -1,0 +1,137 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { InvalidPropError } from './errors.ts';
+import type { GpuWorkerService } from './gpu-worker-service.ts';
+import { SecureQueue } from './secure-queue.ts';
+
+const { dispatcher: settings, requestsQueue: queueSettings } = inferenceSettings;
+
+/** Root of the repository: the esbuild project root and where package-lock.json lives. */
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface GpuInferenceDispatcherProps {
+  /** Where jobs go: the gpu-work queue. */
+  readonly workQueue: Queue;
+  readonly jobsTable: ITable;
+  /** The service to raise from zero when work arrives; none: the backlog alarm alone scales it. */
+  readonly workers?: GpuWorkerService;
+  /** Model name → version served when no config snapshot names the model. @default { [inferenceSettings.model.name]: inferenceSettings.model.version } */
+  readonly models?: Readonly<Record<string, string>>;
+  /** Lambda timeout. @default 30 s */
+  readonly timeout?: Duration;
+  /** Records per invocation. @default inferenceSettings.dispatcher.batchSize (100) */
+  readonly batchSize?: number;
+  /** Most concurrent invocations. @default inferenceSettings.dispatcher.maxConcurrency (5) */
+  readonly maxConcurrency?: number;
+  /** `POWERTOOLS_METRICS_NAMESPACE`. @default 'GpuInference' */
+  readonly metricsNamespace?: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The inference front door: the encrypted `inference-requests` queue and its DLQ, and the
+ * dispatcher Lambda that validates requests, writes QUEUED (or FAILED) job records, packs jobs into
+ * gpu-work messages and raises the GPU service from zero.
+ *
+ * Model versions come from `MODELS`, or from the `pipeline` config snapshot once the snapshot store
+ * binds the function as a reader: `snapshots.bindReader(dispatcher.function)`.
+ */
+export class GpuInferenceDispatcher extends Construct {
+  readonly requestsQueue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: GpuInferenceDispatcherProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.seconds(settings.timeoutSeconds);
+    const batchSize = props.batchSize ?? settings.batchSize;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+      throw new InvalidPropError('GpuInferenceDispatcher', 'batchSize', String(batchSize), 'use 1..10000');
+    }
+    const requests = new SecureQueue(this, 'Requests', {
+      visibilityTimeout: Duration.seconds(
+        Math.max(queueSettings.visibilityTimeoutSeconds, 6 * timeout.toSeconds()),
+      ),
+      maxReceiveCount: queueSettings.maxReceiveCount,
+    });
+    this.requestsQueue = requests.queue;
+    this.deadLetterQueue = requests.deadLetterQueue;
+    this.logGroup = new LogGroup(this, 'DispatcherLogs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+
+    const role = new Role(this, 'DispatcherRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Inference dispatcher: requests in, job records and gpu-work messages out',
+    });
+    const models = props.models ?? { [inferenceSettings.model.name]: inferenceSettings.model.version };
+    this.function = new NodejsFunction(this, 'Dispatcher', {
+      description: 'Validates inference requests, records jobs and sends them to the GPU workers',
+      entry: `${projectRoot}functions/inference-dispatcher/handler.ts`,
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      timeout,
+      memorySize: settings.memoryMiB,
+      role,
+      logGroup: this.logGroup,
+      environment: {
+        JOBS_TABLE: props.jobsTable.tableName,
+        WORK_QUEUE_URL: props.workQueue.queueUrl,
+        DLQ_URL: this.deadLetterQueue.queueUrl,
+        MODELS: Stack.of(this).toJsonString(models),
+        ...(props.workers
+          ? {
+              ECS_CLUSTER: props.workers.cluster.clusterName,
+              ECS_SERVICE: props.workers.service.serviceName,
+            }
+          : {}),
+        POWERTOOLS_SERVICE_NAME: 'inference-dispatcher',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'GpuInference',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        externalModules: [],
+      },
+    });
+    this.function.addEventSource(
+      new SqsEventSource(this.requestsQueue, {
+        reportBatchItemFailures: true,
+        batchSize,
+        maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds),
+        maxConcurrency: props.maxConcurrency ?? settings.maxConcurrency,
+      }),
+    );
+    this.logGroup.grantWrite(role);
+    // Version-guarded puts of job records, and the consistent read that skips finished duplicates.
+    props.jobsTable.grant(role, 'dynamodb:PutItem', 'dynamodb:BatchGetItem');
+    props.workQueue.grantSendMessages(role);
+    this.deadLetterQueue.grant(role, 'sqs:SendMessage');
+    props.workers?.grantScaleFromZero(role);
+  }
+
+  /** Lets a client submit inference requests. */
+  grantSubmit(grantee: IGrantable): Grant {
+    return this.requestsQueue.grantSendMessages(grantee);
+  }
+}
