@@ -12,6 +12,7 @@ import { startLocalWritePath } from '../shared/local/write-path.ts';
 import { createSnapshotTable } from '../shared/snapshots/table.ts';
 import { SqsBatchSender } from '../shared/sqs/batch-sender.ts';
 import { PipelineProducer } from '../shared/sqs/producer.ts';
+import { runInferenceDemo } from './demo/inference.ts';
 import { runSnapshotsDemo } from './demo/snapshots.ts';
 import { captureEmf } from './lib/emf.ts';
 
@@ -130,6 +131,11 @@ log(
 log(`  batch writer after routing \`audit\` again: audit message ${audit.Item ? 'written' : 'NOT written'}`);
 if (!audit.Item) process.exitCode = 1;
 emf.restore();
+
+// GPU inference on CPU: dispatcher → gpu-work queue → one local worker process → jobs table.
+log('\nGPU inference (CPU here)');
+const inference = await runInferenceDemo({ log: (line) => log(`  ${line}`) });
+if (!inference.matchesReference) process.exitCode = 1;
 
 async function snapshotPublisher(tableName: string) {
   const { SnapshotPublisher } = await import('../shared/snapshots/publisher.ts');
