@@ -11,11 +11,12 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { processIngestBatch } from '../functions/batch-writer/core.ts';
-import { keySampler, mulberry32 } from '../shared/cli/workload.ts';
+import { keySampler } from '../shared/cli/workload.ts';
 import { WriteBatcher } from '../shared/dynamodb/write-batcher/write-batcher.ts';
 import { createLambdaContext } from '../shared/local/lambda-context.ts';
 import { createQueue, createTable } from '../shared/local/resources.ts';
 import { toSqsRecord } from '../shared/local/sqs-event.ts';
+import { mulberry32 } from '../shared/random.ts';
 import { Router } from '../shared/routing.ts';
 import { writePathSettings } from '../shared/settings.ts';
 import type { DeadLetterSink } from '../shared/sqs/dead-letter.ts';
@@ -34,7 +35,7 @@ const source = { queueArn: 'arn:aws:sqs:us-east-1:123456789012:ingest', region: 
 export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const messages = ctx.quick ? 4_000 : 20_000;
   const ddb = new DynamoDBClient({ maxAttempts: 3 });
-  const tables = await createTables(ddb, ['a', 'b', 'c', 'd']);
+  const tables = await createTables(ddb, ['a', 'b', 'c', 'd', 'e']);
   const batches = buildBatches(messages, (i) => `u${i}`, 200);
 
   // The real handler reads its environment at import: route `items` to table d.
@@ -59,9 +60,10 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   await timeIt('putItemSequential', async (records) => {
     for (const record of records) await putOne(ddb, tables.a!, record);
   });
-  for (let round = 0; round < (ctx.quick ? 1 : 3); round++) {
+  for (let round = 0; round < (ctx.quick ? 1 : 5); round++) {
     await timeIt('putItemParallel', (records) => Promise.all(records.map((r) => putOne(ddb, tables.b!, r))));
-    await timeIt('batchWriteRaw', (records) => batchWriteRaw(ddb, tables.c!, records));
+    await timeIt('batchWriteRaw', (records) => batchWriteRaw(ddb, tables.c!, records, 'NONE'));
+    await timeIt('batchWriteRawWithCapacity', (records) => batchWriteRaw(ddb, tables.e!, records, 'TOTAL'));
     await timeIt('writeBatcher', invoke);
   }
   const strategies = Object.fromEntries(
@@ -79,6 +81,8 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const d = strategies.writeBatcher!.itemsPerSec;
   const ratios = {
     writeBatcherVsBatchWriteRaw: d / strategies.batchWriteRaw!.itemsPerSec,
+    // The batcher asks for consumed capacity (its ConsumedWriteCapacity metric); so does this loop.
+    writeBatcherVsBatchWriteRawWithCapacity: d / strategies.batchWriteRawWithCapacity!.itemsPerSec,
     writeBatcherVsPutItemSequential: d / strategies.putItemSequential!.itemsPerSec,
     writeBatcherVsPutItemParallel: d / strategies.putItemParallel!.itemsPerSec,
   };
@@ -177,7 +181,12 @@ async function putOne(ddb: DynamoDBClient, tableName: string, record: SQSRecord)
   await ddb.send(new PutItemCommand({ TableName: tableName, Item: marshall(message.item) }));
 }
 
-async function batchWriteRaw(ddb: DynamoDBClient, tableName: string, records: SQSRecord[]): Promise<void> {
+async function batchWriteRaw(
+  ddb: DynamoDBClient,
+  tableName: string,
+  records: SQSRecord[],
+  returnConsumedCapacity: 'TOTAL' | 'NONE',
+): Promise<void> {
   const limit = pLimit(maxConcurrency);
   const chunks: DynamoWriteRequest[][] = [];
   for (let i = 0; i < records.length; i += 25) {
@@ -193,7 +202,10 @@ async function batchWriteRaw(ddb: DynamoDBClient, tableName: string, records: SQ
         let pending: DynamoWriteRequest[] | undefined = chunk;
         while (pending && pending.length > 0) {
           const out: BatchWriteItemCommandOutput = await ddb.send(
-            new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+            new BatchWriteItemCommand({
+              RequestItems: { [tableName]: pending },
+              ReturnConsumedCapacity: returnConsumedCapacity,
+            }),
           );
           pending = out.UnprocessedItems?.[tableName];
         }

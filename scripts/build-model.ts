@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
+import { mulberry32 } from '../shared/random.ts';
 
 /**
  * The deterministic "shelf classifier": a 3×32×32 image → 10 shelf classes MLP
@@ -57,18 +58,6 @@ export function inputSize(spec: ShelfClassifierSpec): number {
   return spec.channels * spec.height * spec.width;
 }
 
-/** mulberry32: a tiny, fast, seedable PRNG (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function uniform(random: () => number, length: number, bound: number): Float32Array {
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) out[i] = (random() * 2 - 1) * bound;
@@ -79,7 +68,7 @@ function uniform(random: () => number, length: number, bound: number): Float32Ar
 export function shelfClassifierWeights(
   spec: ShelfClassifierSpec = defaultShelfClassifier,
 ): ShelfClassifierWeights {
-  const random = seededRandom(spec.seed);
+  const random = mulberry32(spec.seed);
   const inputs = inputSize(spec);
   return {
     spec,
@@ -92,7 +81,7 @@ export function shelfClassifierWeights(
 
 /** A deterministic "image" in [0, 1) for tests, demos and benchmarks. */
 export function sampleImage(seed: number, spec: ShelfClassifierSpec = defaultShelfClassifier): number[] {
-  const random = seededRandom(seed ^ 0x9e3779b9);
+  const random = mulberry32(seed ^ 0x9e3779b9);
   return Array.from({ length: inputSize(spec) }, () => Math.round(random() * 1000) / 1000);
 }
 

@@ -1,22 +1,20 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { inferenceSettings } from '../../shared/inference/settings.ts';
 import { InvalidPropError } from './errors.ts';
 import type { GpuWorkerService } from './gpu-worker-service.ts';
+import { PipelineFunction } from './pipeline-function.ts';
 import { SecureQueue } from './secure-queue.ts';
 
 const { dispatcher: settings, requestsQueue: queueSettings } = inferenceSettings;
 
 /** Root of the repository: the esbuild project root and where package-lock.json lives. */
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface GpuInferenceDispatcherProps {
   /** Where jobs go: the gpu-work queue. */
@@ -76,14 +74,12 @@ export class GpuInferenceDispatcher extends Construct {
       description: 'Inference dispatcher: requests in, job records and gpu-work messages out',
     });
     const models = props.models ?? { [inferenceSettings.model.name]: inferenceSettings.model.version };
-    this.function = new NodejsFunction(this, 'Dispatcher', {
+    this.function = new PipelineFunction(this, 'Dispatcher', {
       description: 'Validates inference requests, records jobs and sends them to the GPU workers',
-      entry: `${projectRoot}functions/inference-dispatcher/handler.ts`,
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+      handlerFile: 'functions/inference-dispatcher/handler.ts',
+      serviceName: 'inference-dispatcher',
+      metricsNamespace: props.metricsNamespace ?? 'GpuInference',
+      logLevel: 'INFO',
       timeout,
       memorySize: settings.memoryMiB,
       role,
@@ -99,19 +95,6 @@ export class GpuInferenceDispatcher extends Construct {
               ECS_SERVICE: props.workers.service.serviceName,
             }
           : {}),
-        POWERTOOLS_SERVICE_NAME: 'inference-dispatcher',
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'GpuInference',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        externalModules: [],
       },
     });
     this.function.addEventSource(

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Aws, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AdjustmentType,
@@ -47,11 +46,11 @@ import type { CfnQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { inferenceSettings } from '../../shared/inference/settings.ts';
 import { InvalidPropError } from './errors.ts';
+import { projectRoot } from './pipeline-function.ts';
 
 const { worker: workerSettings, model: modelSettings } = inferenceSettings;
 
 /** Root of the repository: the worker image's build context (the worker imports `shared/`). */
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * What the image build sees of the repository: the Dockerfile needs the lockfile, `shared/`, the

@@ -1,22 +1,22 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from '../../shared/snapshots/settings.ts';
 import { InvalidPropError } from './errors.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { deadLetterAlarm } from './queue-alarms.ts';
 import { SecureQueue } from './secure-queue.ts';
 
 const { table: tableSettings, publisher: publisherSettings } = snapshotSettings;
 
 /** Root of the repository: the esbuild project root and where package-lock.json lives. */
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export type SnapshotsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -111,17 +111,12 @@ export class Snapshots extends Construct {
       }),
     );
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'Config changes are waiting in the DLQ: rejected changes or exhausted retries.',
-      metric: this.changesDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      'DeadLetterAlarm',
+      this.changesDeadLetterQueue,
+      'Config changes are waiting in the DLQ: rejected changes or exhausted retries.',
+    );
   }
 
   /** Lets a reader load snapshots: strongly consistent GetItem of pointer, manifest and chunks; Query to list. */
@@ -161,14 +156,12 @@ export class Snapshots extends Construct {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'Snapshot publisher: applies queued config changes and publishes snapshot versions',
     });
-    const fn = new NodejsFunction(this, 'Publisher', {
+    const fn = new PipelineFunction(this, 'Publisher', {
       description: 'Publishes one configuration snapshot version per batch of config changes',
-      entry: `${projectRoot}functions/snapshot-publisher/handler.ts`,
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+      handlerFile: 'functions/snapshot-publisher/handler.ts',
+      serviceName: 'snapshot-publisher',
+      metricsNamespace: props.metricsNamespace ?? 'BatchWritePipeline',
+      logLevel: props.logLevel,
       timeout,
       memorySize: props.memoryMiB ?? publisherSettings.memoryMiB,
       ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
@@ -179,21 +172,6 @@ export class Snapshots extends Construct {
         SNAPSHOT_NAME: this.snapshotName,
         DLQ_URL: this.changesDeadLetterQueue.queueUrl,
         MAX_PUBLISH_ATTEMPTS: String(publisherSettings.maxAttempts),
-        POWERTOOLS_SERVICE_NAME: 'snapshot-publisher',
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'BatchWritePipeline',
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // Bundled CommonJS dependencies still call require(); ESM output has none.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // Bundle the AWS SDK too: the function runs the SDK versions the tests ran, not the runtime's.
-        externalModules: [],
       },
     });
     this.logGroup.grantWrite(role);

@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -13,6 +12,8 @@ import { DEFAULT_TABLE } from '../../shared/contract/message.ts';
 import { type RoutesConfig, RoutesSchema } from '../../shared/routing.ts';
 import { writePathSettings } from '../../shared/settings.ts';
 import { InvalidPropError } from './errors.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { deadLetterAlarm } from './queue-alarms.ts';
 import { SecureQueue } from './secure-queue.ts';
 
 const {
@@ -23,7 +24,6 @@ const {
 } = writePathSettings;
 
 /** Root of the repository: the esbuild project root and where package-lock.json lives. */
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** FIFO event sources take at most 10 records per batch and no batching window. */
 const FIFO_MAX_BATCH_SIZE = 10;
@@ -136,17 +136,12 @@ export class WritePath extends Construct {
     this.batchWriter = this.createFunction(props, timeout);
     this.batchWriter.addEventSource(new SqsEventSource(this.queue, eventSourceProps(props, fifo)));
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'Messages are waiting in the write path DLQ: permanent rejects or exhausted retries.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      'DeadLetterAlarm',
+      this.deadLetterQueue,
+      'Messages are waiting in the write path DLQ: permanent rejects or exhausted retries.',
+    );
     const ageThreshold = props.oldestMessageAgeThreshold ?? Duration.minutes(5);
     this.oldestMessageAlarm = new Alarm(this, 'OldestMessageAlarm', {
       alarmDescription: `The write path ingest backlog is at least ${ageThreshold.toHumanString()} old.`,
@@ -213,14 +208,12 @@ export class WritePath extends Construct {
       description: 'Batch writer of the write path: consumes the ingest queue, writes the table',
     });
     const tracing = props.tracing ?? Tracing.DISABLED;
-    const fn = new NodejsFunction(this, 'BatchWriter', {
+    const fn = new PipelineFunction(this, 'BatchWriter', {
       description: 'Applies queued writes to DynamoDB through the WriteBatcher',
-      entry: `${projectRoot}functions/batch-writer/handler.ts`,
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+      handlerFile: 'functions/batch-writer/handler.ts',
+      serviceName: 'batch-writer',
+      metricsNamespace: props.metricsNamespace ?? 'BatchWritePipeline',
+      logLevel: props.logLevel,
       timeout,
       memorySize: props.memoryMiB ?? fnSettings.memoryMiB,
       role,
@@ -231,21 +224,6 @@ export class WritePath extends Construct {
         DLQ_URL: this.deadLetterQueue.queueUrl,
         MAX_CONCURRENCY: String(writeConcurrency),
         DEADLINE_MARGIN_MS: String(deadlineMargin.toMilliseconds()),
-        POWERTOOLS_SERVICE_NAME: 'batch-writer',
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'BatchWritePipeline',
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // Bundled CommonJS dependencies still call require(); ESM output has none.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // Bundle the AWS SDK too: the function runs the SDK versions the tests ran, not the runtime's.
-        externalModules: [],
       },
     });
     this.logGroup.grantWrite(role);

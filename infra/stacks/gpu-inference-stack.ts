@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { InstanceType, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -8,6 +8,7 @@ import { inferenceSettings } from '../../shared/inference/settings.ts';
 import { GpuInferenceDispatcher } from '../constructs/gpu-inference-dispatcher.ts';
 import { GpuNetwork, type GpuNetworkProps } from '../constructs/gpu-network.ts';
 import { type GpuModelRepository, GpuWorkerService } from '../constructs/gpu-worker-service.ts';
+import { deadLetterAlarm } from '../constructs/queue-alarms.ts';
 import { SecureQueue } from '../constructs/secure-queue.ts';
 
 export interface GpuInferenceStackProps extends StackProps {
@@ -83,21 +84,11 @@ export class GpuInferenceStack extends Stack {
       ...(props.models ? { models: props.models } : {}),
     });
 
-    const deadLetterAlarm = (alarmId: string, queue: Queue, what: string) =>
-      new Alarm(this, alarmId, {
-        alarmDescription: `Messages are waiting in the ${what} DLQ.`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: Stats.MAXIMUM,
-        }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
+    const dlqAlarm = (alarmId: string, queue: Queue, what: string) =>
+      deadLetterAlarm(this, alarmId, queue, `Messages are waiting in the ${what} DLQ.`);
     this.alarms = [
-      deadLetterAlarm('RequestsDeadLetterAlarm', this.dispatcher.deadLetterQueue, 'inference-requests'),
-      deadLetterAlarm('WorkDeadLetterAlarm', this.workDeadLetterQueue, 'gpu-work'),
+      dlqAlarm('RequestsDeadLetterAlarm', this.dispatcher.deadLetterQueue, 'inference-requests'),
+      dlqAlarm('WorkDeadLetterAlarm', this.workDeadLetterQueue, 'gpu-work'),
     ];
   }
 }

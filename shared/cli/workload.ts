@@ -1,4 +1,5 @@
 import type { Message } from '../contract/message.ts';
+import { mulberry32 } from '../random.ts';
 import { writePathSettings } from '../settings.ts';
 
 /** How keys are drawn: every key equally likely, or Zipf (rank r has weight 1 / r^s; hot keys). */
@@ -125,17 +126,5 @@ export function keySampler(keys: number, distribution: KeyDistribution, random: 
       else hi = mid;
     }
     return lo;
-  };
-}
-
-/** Small, fast, seedable PRNG (mulberry32): floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -7,8 +7,10 @@ import {
   request,
   type ServerResponse,
 } from 'node:http';
+
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { mulberry32 } from '../../shared/random.ts';
 
 /**
  * A fault to inject. `operations` narrows a rule to some DynamoDB operations (the part of the
@@ -234,16 +236,4 @@ function merge(a: WriteRequests, b: WriteRequests): WriteRequests {
 
 function count(items: WriteRequests): number {
   return Object.values(items).reduce((sum, requests) => sum + requests.length, 0);
-}
-
-/** A small seeded PRNG (mulberry32): the same seed draws the same faults. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -23,6 +23,8 @@ export interface SendContext {
   readonly limit: LimitFunction;
   readonly deadline: Deadline;
   readonly backoff: BackoffOptions;
+  /** Ask DynamoDB for consumed capacity (`TOTAL`) or not (`NONE`). */
+  readonly returnConsumedCapacity: 'TOTAL' | 'NONE';
   readonly stats: WriteStats;
   /** Final outcome per input index, filled in as writes finish. */
   readonly outcomes: FinalOutcome[];
@@ -38,7 +40,9 @@ export async function sendBatch(chunk: readonly PlannedWrite[], ctx: SendContext
   try {
     await retrying(
       async () => {
-        const output = await ctx.limit(() => send(ctx, new BatchWriteItemCommand(batchInput(pending))));
+        const output = await ctx.limit(() =>
+          send(ctx, new BatchWriteItemCommand(batchInput(pending, ctx.returnConsumedCapacity))),
+        );
         ctx.stats.batchRequests++;
         addCapacity(ctx.stats, output.ConsumedCapacity);
         const unprocessed = unprocessedOf(pending, output);
@@ -83,7 +87,7 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
     ConditionExpression: GUARD_CONDITION,
     ExpressionAttributeNames: { '#v': versionAttribute },
     ExpressionAttributeValues: { ':v': { N: String(write.version) } },
-    ReturnConsumedCapacity: 'TOTAL',
+    ReturnConsumedCapacity: ctx.returnConsumedCapacity,
   });
   try {
     await retrying(
@@ -160,7 +164,7 @@ function setOutcome(ctx: SendContext, write: PlannedWrite, outcome: FinalOutcome
   ctx.outcomes[write.index] = outcome;
 }
 
-function batchInput(writes: readonly PlannedWrite[]) {
+function batchInput(writes: readonly PlannedWrite[], returnConsumedCapacity: 'TOTAL' | 'NONE') {
   const requestItems: Record<string, DynamoWriteRequest[]> = {};
   for (const write of writes) {
     const entry: DynamoWriteRequest =
@@ -171,7 +175,7 @@ function batchInput(writes: readonly PlannedWrite[]) {
     if (list) list.push(entry);
     else requestItems[write.target.tableName] = [entry];
   }
-  return { RequestItems: requestItems, ReturnConsumedCapacity: 'TOTAL' as const };
+  return { RequestItems: requestItems, ReturnConsumedCapacity: returnConsumedCapacity };
 }
 
 function unprocessedOf(

@@ -17,6 +17,11 @@ export interface WriteBatcherOptions {
   readonly baseDelayMs?: number;
   /** Longest single backoff wait. @default 1000 */
   readonly maxDelayMs?: number;
+  /**
+   * Ask DynamoDB for the write capacity each request consumed (the `ConsumedWriteCapacity` metric).
+   * On DynamoDB Local this costs about a fifth of the throughput. @default true
+   */
+  readonly returnConsumedCapacity?: boolean;
   /** Counters are added here after every `writeAll` and streaming flush (EMF). */
   readonly metrics?: Metrics;
   /** Streaming: flush once this many requests are buffered. @default 100 */
@@ -47,6 +52,7 @@ export class WriteBatcher {
   private readonly limit: LimitFunction;
   private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
   private readonly metrics?: Metrics;
+  private readonly returnConsumedCapacity: 'TOTAL' | 'NONE';
   private readonly maxBatchSize: number;
   private readonly flushDelayMs: number;
   private readonly flushTimeoutMs: number;
@@ -64,6 +70,7 @@ export class WriteBatcher {
       maxDelayMs: positive('maxDelayMs', options.maxDelayMs ?? 1000),
     };
     this.metrics = options.metrics;
+    this.returnConsumedCapacity = (options.returnConsumedCapacity ?? true) ? 'TOTAL' : 'NONE';
     this.maxBatchSize = positive('maxBatchSize', options.maxBatchSize ?? 100);
     this.flushDelayMs = options.flushDelayMs ?? 20;
     this.flushTimeoutMs = positive('flushTimeoutMs', options.flushTimeoutMs ?? 30_000);
@@ -82,6 +89,7 @@ export class WriteBatcher {
       limit: this.limit,
       deadline: options.deadline,
       backoff: this.backoff,
+      returnConsumedCapacity: this.returnConsumedCapacity,
       stats,
       outcomes: finals,
     };

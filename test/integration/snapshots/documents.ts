@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../../shared/cli/workload.ts';
+import { mulberry32 } from '../../../shared/random.ts';
 
 /**
  * Seeded pseudo-random JSON of at least `bytes` bytes: device-like entries drawn from a 2,000-word

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   generateWorkload,
   keySampler,
-  mulberry32,
   sizedItem,
   type WorkloadMessage,
   type WorkloadOptions,
 } from '../../../shared/cli/workload.ts';
 import { parseMessage } from '../../../shared/contract/message.ts';
+import { mulberry32 } from '../../../shared/random.ts';
 import { Router } from '../../../shared/routing.ts';
 
 const base: WorkloadOptions = {

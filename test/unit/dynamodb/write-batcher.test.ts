@@ -132,6 +132,22 @@ describe('WriteBatcher.writeAll', () => {
   });
 });
 
+describe('WriteBatcher consumed capacity', () => {
+  it('asks for consumed capacity by default and sums it, and can be told not to ask', async () => {
+    const db = new InMemoryDynamoDb();
+    const seen: unknown[] = [];
+    const send = db.send.bind(db);
+    db.send = (command) => {
+      seen.push((command as { input: { ReturnConsumedCapacity?: string } }).input.ReturnConsumedCapacity);
+      return send(command);
+    };
+    const { stats } = await new WriteBatcher({ client: db.client }).writeAll([put('a'), put('b')], soon());
+    await new WriteBatcher({ client: db.client, returnConsumedCapacity: false }).writeAll([put('c')], soon());
+    expect(seen).toEqual(['TOTAL', 'NONE']);
+    expect(stats.consumedWriteCapacity).toBe(2);
+  });
+});
+
 describe('WriteBatcher streaming', () => {
   it('resolves each add() with its outcome once the buffer is flushed by size', async () => {
     const db = new InMemoryDynamoDb();
