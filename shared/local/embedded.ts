@@ -1,6 +1,6 @@
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { type LocalEnv, localEnv } from './local-env.ts';
-import { startSqsLocal } from './sqs-local.ts';
+import { type SqsPlacement, startSqsLocal } from './sqs-local.ts';
 
 /** Where the local DynamoDB and SQS answer. */
 export interface LocalEndpoints {
@@ -22,6 +22,8 @@ export interface EmbeddedAwsOptions {
   readonly log?: (line: string) => void;
   /** The environment to honour. @default localEnv() */
   readonly env?: LocalEnv;
+  /** Where local-aws-sqs runs; benchmarks give it a process (and a core) of its own. @default 'in-process' */
+  readonly sqs?: SqsPlacement;
 }
 
 /** Region used when neither `AWS_REGION` nor `AWS_DEFAULT_REGION` is set. */
@@ -47,7 +49,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
   }
   const [dynamodb, sqs] = await Promise.allSettled([
     startDynamoDbLocal({ log: options.log }),
-    startSqsLocal(region),
+    startSqsLocal(region, options.sqs),
   ]);
   if (dynamodb.status === 'rejected' || sqs.status === 'rejected') {
     if (dynamodb.status === 'fulfilled') await dynamodb.value.stop();

@@ -1,0 +1,33 @@
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { startSqsLocal } from '../../../shared/local/sqs-local.ts';
+
+describe('local-aws-sqs in a child process', () => {
+  it('serves SQS on an ephemeral loopback port and stops with its process', async () => {
+    // Prepare
+    const sqsLocal = await startSqsLocal('us-east-1', 'child-process');
+    const sqs = new SQSClient({
+      endpoint: sqsLocal.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      // Act
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'child-test' }));
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'hello' }));
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+      // Assess
+      expect(sqsLocal.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(Messages?.map((m) => m.Body)).toEqual(['hello']);
+    } finally {
+      await sqsLocal.stop();
+      sqs.destroy();
+    }
+    await expect(fetch(sqsLocal.endpoint)).rejects.toThrow();
+  });
+});
