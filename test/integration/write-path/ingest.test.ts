@@ -16,6 +16,7 @@ const put = (pk: string, fields: Record<string, unknown>, version?: number) => (
   item: { pk, sk: '1', ...fields },
   ...(version === undefined ? {} : { version }),
 });
+const nested = (levels: number): unknown => (levels === 0 ? 'leaf' : { d: nested(levels - 1) });
 const del = (pk: string, version?: number) => ({
   op: 'delete',
   key: { pk, sk: '1' },
@@ -87,6 +88,9 @@ describe('write path on the embedded stack', () => {
       [put('big', { blob: 'x'.repeat(401 * 1024) }), 'ITEM_TOO_LARGE'],
       [{ op: 'delete', key: { pk: 'x', sk: '1', other: 'y' } }, 'INVALID_KEY'],
       [put('num', { n: 2 ** 60 }), 'UNSUPPORTED_VALUE'],
+      [{ op: 'put', item: { pk: 'sk-long', sk: 's'.repeat(1025) } }, 'KEY_TOO_LONG'],
+      [put('deep', { d: nested(33) }), 'NESTING_TOO_DEEP'],
+      [{ op: 'delete', key: { pk: 'x', sk: 7 } }, 'INVALID_KEY'],
     ];
     const good = [put('good-1', { ok: true }), put('good-2', { ok: true })];
     // Act
