@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PipelineError } from './errors.ts';
 import { type RoutesConfig, RoutesSchema } from './routing.ts';
 import { writePathSettings } from './settings.ts';
 
@@ -18,34 +19,42 @@ export interface BatchWriterEnv {
   readonly deadlineMarginMs: number;
 }
 
-export class ConfigurationError extends Error {
+/** A function's environment is missing a variable or holds a bad value; the message names which. */
+export class ConfigurationError extends PipelineError {
   readonly code = 'CONFIGURATION';
-  override readonly name = 'ConfigurationError';
+}
+
+/** Validates environment variables with `schema`; throws `ConfigurationError` naming the first bad one. */
+export function parseEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ConfigurationError(`environment variable ${String(issue?.path[0])}: ${issue?.message}`);
+}
+
+/** Parses a variable holding JSON and validates it; errors name the variable and the path inside it. */
+export function parseJsonVariable<T>(name: string, text: string, schema: z.ZodType<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigurationError(`environment variable ${name} is not valid JSON`, { cause });
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.length ? `.${issue.path.join('.')}` : '';
+  throw new ConfigurationError(`environment variable ${name}${path}: ${issue?.message}`);
 }
 
 /** Reads and validates the batch writer's environment; throws `ConfigurationError` naming the bad variable. */
 export function batchWriterEnv(env: NodeJS.ProcessEnv = process.env): BatchWriterEnv {
-  const parsed = BatchWriterEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigurationError(`environment variable ${String(issue?.path[0])}: ${issue?.message}`);
-  }
-  let routesJson: unknown;
-  try {
-    routesJson = JSON.parse(parsed.data.TABLE_ROUTES);
-  } catch (cause) {
-    throw new ConfigurationError('environment variable TABLE_ROUTES is not valid JSON', { cause });
-  }
-  const routes = RoutesSchema.safeParse(routesJson);
-  if (!routes.success) {
-    const issue = routes.error.issues[0];
-    throw new ConfigurationError(`TABLE_ROUTES.${issue?.path.join('.')}: ${issue?.message}`);
-  }
+  const e = parseEnv(BatchWriterEnvSchema, env);
   return {
-    routes: routes.data,
-    dlqUrl: parsed.data.DLQ_URL,
-    maxConcurrency: parsed.data.MAX_CONCURRENCY,
-    deadlineMarginMs: parsed.data.DEADLINE_MARGIN_MS,
+    routes: parseJsonVariable('TABLE_ROUTES', e.TABLE_ROUTES, RoutesSchema),
+    dlqUrl: e.DLQ_URL,
+    maxConcurrency: e.MAX_CONCURRENCY,
+    deadlineMarginMs: e.DEADLINE_MARGIN_MS,
   };
 }
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigurationError } from '../../shared/env.ts';
+import { parseEnv } from '../../shared/env.ts';
 import { inferenceSettings } from '../../shared/inference/settings.ts';
 import type { ExecutionProvider } from './backends/onnx.ts';
 
@@ -74,12 +74,7 @@ export interface WorkerEnv {
 
 /** Reads and validates the worker's environment; throws `ConfigurationError` naming the bad variable. */
 export function workerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
-  const parsed = WorkerEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigurationError(`environment variable ${String(issue?.path[0])}: ${issue?.message}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(WorkerEnvSchema, env);
   return {
     workQueueUrl: e.WORK_QUEUE_URL,
     jobsTable: e.JOBS_TABLE,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigurationError } from '../../shared/env.ts';
+import { parseEnv, parseJsonVariable } from '../../shared/env.ts';
 import { inferenceSettings } from '../../shared/inference/settings.ts';
 import { type SnapshotReaderEnv, snapshotReaderEnv } from '../../shared/snapshots/env.ts';
 
@@ -49,29 +49,15 @@ export interface DispatcherEnv {
 
 /** Reads and validates the dispatcher's environment; throws `ConfigurationError` naming the bad variable. */
 export function dispatcherEnv(env: NodeJS.ProcessEnv = process.env): DispatcherEnv {
-  const parsed = DispatcherEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigurationError(`environment variable ${String(issue?.path[0])}: ${issue?.message}`);
-  }
-  const e = parsed.data;
-  let modelsJson: unknown;
-  try {
-    modelsJson = JSON.parse(e.MODELS);
-  } catch (cause) {
-    throw new ConfigurationError('environment variable MODELS is not valid JSON', { cause });
-  }
-  const models = ModelsSchema.safeParse(modelsJson);
-  if (!models.success) {
-    throw new ConfigurationError(`environment variable MODELS: ${models.error.issues[0]?.message}`);
-  }
+  const e = parseEnv(DispatcherEnvSchema, env);
+  const models = parseJsonVariable('MODELS', e.MODELS, ModelsSchema);
   // The snapshot store's reader variables (SNAPSHOTS_TABLE, SNAPSHOT_NAME, SNAPSHOT_MAX_AGE_MS).
   const configSnapshot = snapshotReaderEnv(env);
   return {
     jobsTable: e.JOBS_TABLE,
     workQueueUrl: e.WORK_QUEUE_URL,
     dlqUrl: e.DLQ_URL,
-    models: models.data,
+    models,
     ...(e.ECS_CLUSTER && e.ECS_SERVICE
       ? { service: { cluster: e.ECS_CLUSTER, service: e.ECS_SERVICE } }
       : {}),

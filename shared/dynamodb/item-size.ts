@@ -49,7 +49,18 @@ function marshalMap(
     const nameBytes = utf8Bytes(name);
     acc.bytes += nameBytes + (depth > 0 ? 1 : 0);
     acc.wireBytes += nameBytes + 4;
-    out[name] = marshalValue(value, acc, depth, path ? `${path}.${name}` : name);
+    const attribute = marshalValue(value, acc, depth, path ? `${path}.${name}` : name);
+    // A JSON key "__proto__" is an own property; plain assignment would set the prototype instead.
+    if (name === '__proto__') {
+      Object.defineProperty(out, name, {
+        value: attribute,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[name] = attribute;
+    }
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigurationError } from '../env.ts';
+import { parseEnv } from '../env.ts';
 import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from './settings.ts';
 
 /** Reads the snapshot variables of `process.env` (the only other place that does, beside shared/env.ts). */
@@ -41,25 +41,18 @@ export interface SnapshotPublisherEnv {
  * is not set: the caller then runs on its environment's configuration alone.
  */
 export function snapshotReaderEnv(env: NodeJS.ProcessEnv = process.env): SnapshotReaderEnv | undefined {
-  const data = parse(ReaderEnvSchema, env);
+  const data = parseEnv(ReaderEnvSchema, env);
   if (data.SNAPSHOTS_TABLE === undefined) return undefined;
   return { tableName: data.SNAPSHOTS_TABLE, name: data.SNAPSHOT_NAME, maxAgeMs: data.SNAPSHOT_MAX_AGE_MS };
 }
 
 /** The snapshot publisher Lambda's environment; throws `ConfigurationError` naming the bad variable. */
 export function snapshotPublisherEnv(env: NodeJS.ProcessEnv = process.env): SnapshotPublisherEnv {
-  const data = parse(PublisherEnvSchema, env);
+  const data = parseEnv(PublisherEnvSchema, env);
   return {
     tableName: data.SNAPSHOTS_TABLE,
     name: data.SNAPSHOT_NAME,
     dlqUrl: data.DLQ_URL,
     maxAttempts: data.MAX_PUBLISH_ATTEMPTS,
   };
-}
-
-function parse<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
-  const parsed = schema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ConfigurationError(`environment variable ${String(issue?.path[0])}: ${issue?.message}`);
 }
