@@ -9,6 +9,9 @@ import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
 import { startLocalWritePath } from '../shared/local/write-path.ts';
+import { parsePipelineConfig } from '../shared/snapshots/pipeline-config.ts';
+import { SnapshotPublisher } from '../shared/snapshots/publisher.ts';
+import { DynamoDbSnapshotStore } from '../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../shared/snapshots/table.ts';
 import { SqsBatchSender } from '../shared/sqs/batch-sender.ts';
 import { PipelineProducer } from '../shared/sqs/producer.ts';
@@ -111,7 +114,10 @@ const demo = await runSnapshotsDemo({
 });
 // The snapshot demo ends with `audit` removed from the routing. Route it again and watch the running
 // batch writer pick the change up on its next refresh.
-const publisher = await snapshotPublisher(snapshotsTable);
+const publisher = new SnapshotPublisher({
+  store: new DynamoDbSnapshotStore({ client: dynamodb, tableName: snapshotsTable }),
+  validate: parsePipelineConfig,
+});
 await publisher.update('pipeline', (current) => {
   const config = current?.data as { routing: Record<string, unknown> };
   return { ...config, routing: { ...config.routing, audit: resources.routes.items } };
@@ -136,13 +142,3 @@ emf.restore();
 log('\nGPU inference (CPU here)');
 const inference = await runInferenceDemo({ log: (line) => log(`  ${line}`) });
 if (!inference.matchesReference) process.exitCode = 1;
-
-async function snapshotPublisher(tableName: string) {
-  const { SnapshotPublisher } = await import('../shared/snapshots/publisher.ts');
-  const { DynamoDbSnapshotStore } = await import('../shared/snapshots/store.ts');
-  const { parsePipelineConfig } = await import('../shared/snapshots/pipeline-config.ts');
-  return new SnapshotPublisher({
-    store: new DynamoDbSnapshotStore({ client: dynamodb, tableName }),
-    validate: parsePipelineConfig,
-  });
-}
