@@ -128,3 +128,26 @@ export function spawnLocalWorker(options: LocalWorkerOptions): LocalWorker {
     },
   };
 }
+
+/**
+ * A local worker's environment on the local inference resources: CPU, no S3 inputs, no readiness
+ * file, no metrics, and `RECEIVE_WAIT_SECONDS=0` because local-aws-sqs answers a long poll only once
+ * it has MaxNumberOfMessages or the wait is over. `overrides` win.
+ */
+export function localWorkerEnv(
+  resources: { readonly workQueueUrl: string; readonly jobsTable: string },
+  modelRepository: string,
+  overrides: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    WORK_QUEUE_URL: resources.workQueueUrl,
+    JOBS_TABLE: resources.jobsTable,
+    MODEL_REPOSITORY: modelRepository,
+    EXECUTION_PROVIDER: 'cpu',
+    S3_INPUTS: 'disabled',
+    RECEIVE_WAIT_SECONDS: '0',
+    READY_FILE: '',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...overrides,
+  };
+}

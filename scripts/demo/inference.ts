@@ -6,13 +6,15 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { spawnLocalWorker, type WorkerLogEntry } from '../../functions/gpu-worker/local-process.ts';
-import { dispatcherEnv } from '../../functions/inference-dispatcher/env.ts';
-import { createDispatch } from '../../functions/inference-dispatcher/wiring.ts';
+import {
+  localWorkerEnv,
+  spawnLocalWorker,
+  type WorkerLogEntry,
+} from '../../functions/gpu-worker/local-process.ts';
+import { createLocalDispatch } from '../../functions/inference-dispatcher/local.ts';
 import { isTerminal, type JobRecord } from '../../shared/inference/job-status.ts';
 import { createInferenceResources } from '../../shared/inference/local-resources.ts';
 import { endpointEnv, startEmbeddedAws } from '../../shared/local/embedded.ts';
@@ -68,32 +70,16 @@ export async function runInferenceDemo(options: InferenceDemoOptions): Promise<I
   log(`jobs table ${resources.jobsTable}, gpu-work ${resources.workQueueUrl}`);
 
   const worker = spawnLocalWorker({
-    env: {
-      WORK_QUEUE_URL: resources.workQueueUrl,
-      JOBS_TABLE: resources.jobsTable,
-      MODEL_REPOSITORY: model.repository,
-      EXECUTION_PROVIDER: 'cpu',
+    env: localWorkerEnv(resources, model.repository, {
       MAX_BATCH: String(options.maxBatch ?? 8),
       MAX_DELAY_MS: '20',
-      S3_INPUTS: 'disabled',
-      // local-aws-sqs answers a long poll only once it has MaxNumberOfMessages or the wait is over.
-      RECEIVE_WAIT_SECONDS: '0',
-      READY_FILE: '',
       HEARTBEAT_INTERVAL_MS: '5000',
       STOP_TIMEOUT_MS: '10000',
-      POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-    },
+    }),
     onLine: (line) => log(`  worker | ${line}`),
   });
-  const dispatch = createDispatch(
-    dispatcherEnv({
-      JOBS_TABLE: resources.jobsTable,
-      WORK_QUEUE_URL: resources.workQueueUrl,
-      DLQ_URL: resources.requestsDlqUrl,
-    }),
-    { logger: new Logger({ serviceName: 'inference-dispatcher', logLevel: 'ERROR' }) },
-  );
+  const dispatch = createLocalDispatch(resources);
   const poller = new SqsEventSourcePoller({
     sqs,
     queueUrl: resources.requestsQueueUrl,

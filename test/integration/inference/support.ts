@@ -1,11 +1,14 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { type LocalWorker, spawnLocalWorker } from '../../../functions/gpu-worker/local-process.ts';
-import { dispatcherEnv } from '../../../functions/inference-dispatcher/env.ts';
-import { createDispatch, type DispatchFunction } from '../../../functions/inference-dispatcher/wiring.ts';
+import {
+  type LocalWorker,
+  localWorkerEnv,
+  spawnLocalWorker,
+} from '../../../functions/gpu-worker/local-process.ts';
+import { createLocalDispatch } from '../../../functions/inference-dispatcher/local.ts';
+import type { DispatchFunction } from '../../../functions/inference-dispatcher/wiring.ts';
 import {
   type BuiltModel,
   ensureShelfClassifier,
@@ -46,14 +49,7 @@ export async function inferenceFixture(
     }),
     ensureShelfClassifier(),
   ]);
-  const dispatch = createDispatch(
-    dispatcherEnv({
-      JOBS_TABLE: resources.jobsTable,
-      WORK_QUEUE_URL: resources.workQueueUrl,
-      DLQ_URL: resources.requestsDlqUrl,
-    }),
-    { logger: new Logger({ serviceName: 'inference-dispatcher', logLevel: 'ERROR' }) },
-  );
+  const dispatch = createLocalDispatch(resources);
   const workers: LocalWorker[] = [];
   return {
     dynamodb,
@@ -63,21 +59,12 @@ export async function inferenceFixture(
     dispatch,
     startWorker(env = {}) {
       const worker = spawnLocalWorker({
-        env: {
-          WORK_QUEUE_URL: resources.workQueueUrl,
-          JOBS_TABLE: resources.jobsTable,
-          MODEL_REPOSITORY: model.repository,
-          EXECUTION_PROVIDER: 'cpu',
+        env: localWorkerEnv(resources, model.repository, {
           INTRA_OP_THREADS: '1',
-          S3_INPUTS: 'disabled',
-          READY_FILE: '',
-          // local-aws-sqs answers a long poll only when it has MaxNumberOfMessages or the wait is over.
-          RECEIVE_WAIT_SECONDS: '0',
           STOP_TIMEOUT_MS: '20000',
-          POWERTOOLS_METRICS_DISABLED: 'true',
           POWERTOOLS_LOG_LEVEL: 'DEBUG',
           ...env,
-        },
+        }),
       });
       workers.push(worker);
       return worker;
