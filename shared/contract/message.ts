@@ -70,5 +70,23 @@ export function parseMessage(body: string): Message {
   } catch (cause) {
     throw new InvalidJsonError((cause as Error).message, { cause });
   }
+  // JSON.parse keeps a "__proto__" key as an own property, but schema validation (and any object
+  // spread) would drop it silently: refuse it by name instead.
+  if (body.includes('"__proto__"')) {
+    const path = protoKeyPath(value, '');
+    if (path !== undefined)
+      throw new InvalidMessageError(path, 'attribute name "__proto__" is not supported');
+  }
   return validateMessage(value);
+}
+
+function protoKeyPath(value: unknown, path: string): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const key of Object.keys(value)) {
+    const here = path ? `${path}.${key}` : key;
+    if (key === '__proto__') return here;
+    const found = protoKeyPath((value as Record<string, unknown>)[key], here);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

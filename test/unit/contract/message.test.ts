@@ -67,6 +67,13 @@ describe('parseMessage (contract v1)', () => {
     }
   });
 
+  it('refuses a "__proto__" attribute by name instead of dropping it', () => {
+    expect(() => parseMessage('{"op":"put","item":{"pk":"a","sk":"1","m":{"__proto__":{"x":1}}}}')).toThrow(
+      /item\.m\.__proto__: attribute name "__proto__" is not supported/,
+    );
+    expect(parseMessage('{"op":"put","item":{"pk":"a","sk":"1","note":"\\"__proto__\\""}}').op).toBe('put');
+  });
+
   it('names the path of the bad field', () => {
     expect(() => parseMessage('{"op":"delete","key":{"pk":true}}')).toThrow(/key\.pk/);
   });
