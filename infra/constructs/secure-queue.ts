@@ -17,6 +17,13 @@ export interface SecureQueueProps {
    * @default false
    */
   readonly fifo?: boolean;
+  /**
+   * FIFO only: deduplicate by a hash of the body when a producer sends no deduplication id. Turn it
+   * off where the same body may legitimately be sent twice within five minutes (e.g. "set x=1,
+   * set x=2, set x=1"): producers must then send a MessageDeduplicationId.
+   * @default true
+   */
+  readonly contentBasedDeduplication?: boolean;
   /** How long a received message stays hidden from other consumers. @default Duration.seconds(30) */
   readonly visibilityTimeout?: Duration;
   /**
@@ -59,7 +66,9 @@ export class SecureQueue extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: props.retentionPeriod ?? Duration.days(writePathSettings.queue.retentionDays),
-      ...(props.fifo ? fifoProps : {}),
+      ...(props.fifo
+        ? { ...fifoProps, contentBasedDeduplication: props.contentBasedDeduplication ?? true }
+        : {}),
     };
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', common);
     this.queue = new Queue(this, 'Queue', {
@@ -72,7 +81,6 @@ export class SecureQueue extends Construct {
 
 const fifoProps: QueueProps = {
   fifo: true,
-  contentBasedDeduplication: true,
   deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
   fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
 };

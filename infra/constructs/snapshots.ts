@@ -94,6 +94,8 @@ export class Snapshots extends Construct {
     const changes = new SecureQueue(this, 'Changes', {
       // FIFO: changes to one document apply in the order they were sent.
       fifo: true,
+      // "set x=1, set x=2, set x=1" must apply all three: no deduplication by content.
+      contentBasedDeduplication: false,
       visibilityTimeout: Duration.seconds(6 * timeout.toSeconds()),
       maxReceiveCount: props.maxReceiveCount ?? publisherSettings.maxReceiveCount,
     });

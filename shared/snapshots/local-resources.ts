@@ -35,7 +35,7 @@ export async function createSnapshotResources(options: SnapshotResourcesOptions)
   const tableName = options.tableName ?? `snapshots-${suffix}`;
   const { publisher } = snapshotSettings;
   const fifo = {
-    ContentBasedDeduplication: 'true',
+    ContentBasedDeduplication: 'false',
     DeduplicationScope: 'messageGroup',
     FifoThroughputLimit: 'perMessageGroupId',
   };

@@ -69,6 +69,15 @@ describe('config-changes queue', () => {
     });
   });
 
+  it('does not deduplicate by content, so a change sent again later still applies', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      RedrivePolicy: Match.anyValue(),
+    });
+  });
+
   it('refuses requests that do not use TLS', () => {
     // Assess
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
