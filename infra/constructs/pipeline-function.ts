@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Validations } from 'aws-cdk-lib';
+import { Architecture, type IEventSource, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 
@@ -54,6 +56,29 @@ export class PipelineFunction extends NodejsFunction {
         // Bundle the AWS SDK too: the function runs the SDK versions the tests ran, not the runtime's.
         externalModules: [],
       },
+    });
+    Validations.of(this).acknowledge({
+      id: 'Serverless::Serverless-LambdaDLQ',
+      reason:
+        "Pipeline functions are invoked only by SQS event sources (synchronously); a function DLQ applies to asynchronous invocations. Failed records go to the source queue's dead-letter queue through its redrive policy",
+    });
+    if ((props.tracing ?? Tracing.DISABLED) !== Tracing.ACTIVE) {
+      Validations.of(this).acknowledge({
+        id: 'Serverless::Serverless-LambdaTracing',
+        reason:
+          'Active X-Ray tracing is opt-in (the tracing prop): no trace context crosses the pipeline queues yet, so it would record disconnected one-hop traces billed per trace',
+      });
+    }
+  }
+
+  /** Adds an event source; an SQS event source takes no on-failure destination (its queue's redrive policy is one). */
+  override addEventSource(source: IEventSource): void {
+    super.addEventSource(source);
+    if (!(source instanceof SqsEventSource)) return;
+    Validations.of(this).acknowledge({
+      id: 'Serverless::Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'SQS event source mappings support no on-failure destination; failed records return to the queue and its redrive policy moves them to its dead-letter queue',
     });
   }
 }

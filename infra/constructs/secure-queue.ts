@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import {
   DeduplicationScope,
   FifoThroughputLimit,
@@ -32,8 +32,9 @@ export interface SecureQueueProps {
    */
   readonly maxReceiveCount?: number;
   /**
-   * How long both queues keep a message. SQS's maximum, so a message that reaches the DLQ late in
-   * its life can still be inspected and redriven.
+   * How long the queue keeps a message. The dead-letter queue always keeps messages for SQS's
+   * maximum (14 days): a dead-lettered message keeps its first enqueue time, so a DLQ with the
+   * source queue's retention would drop it almost at once.
    * @default Duration.days(writePathSettings.queue.retentionDays) (14 days)
    */
   readonly retentionPeriod?: Duration;
@@ -65,19 +66,30 @@ export class SecureQueue extends Construct {
     const common: QueueProps = {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: props.retentionPeriod ?? Duration.days(writePathSettings.queue.retentionDays),
       ...(props.fifo
         ? { ...fifoProps, contentBasedDeduplication: props.contentBasedDeduplication ?? true }
         : {}),
     };
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', common);
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      ...common,
+      retentionPeriod: Duration.days(MAX_RETENTION_DAYS),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless::Serverless-SQSRedrivePolicy',
+      reason:
+        'This is the terminal dead-letter queue of its source queue; messages wait here for inspection and redrive',
+    });
     this.queue = new Queue(this, 'Queue', {
       ...common,
+      retentionPeriod: props.retentionPeriod ?? Duration.days(writePathSettings.queue.retentionDays),
       visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(30),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
   }
 }
+
+/** SQS keeps a message at most 14 days. */
+const MAX_RETENTION_DAYS = 14;
 
 const fifoProps: QueueProps = {
   fifo: true,

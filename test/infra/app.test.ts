@@ -30,7 +30,26 @@ describe('the pipeline app', () => {
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
     // Assess
     expect(assembly.stacks.map((s) => s.stackName)).toContain('WritePath');
-    expect(report.pluginReports).toEqual([]);
+    const reports = report.pluginReports as {
+      pluginName: string;
+      conclusion: string;
+      violations?: unknown[];
+      suppressedViolations?: { reason: string }[];
+    }[];
+    expect(reports.filter((r) => r.conclusion !== 'success' || (r.violations ?? []).length > 0)).toEqual([]);
+    const reasons = reports.flatMap((r) => r.suppressedViolations ?? []).map((v) => v.reason);
+    expect(reasons.filter((reason) => reason.length < 40)).toEqual([]);
+  });
+
+  it('runs the Serverless rule pack beside AWS Solutions', () => {
+    // Act
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+    // Assess: the Serverless pack reports its acknowledged findings (e.g. SQS event sources have no on-failure destination)
+    const serverless = report.pluginReports.find((r: { pluginName: string }) => r.pluginName === 'Serverless');
+    expect(serverless?.conclusion).toBe('success');
+    expect(serverless?.suppressedViolations.map((v: { ruleName: string }) => v.ruleName)).toContain(
+      'Serverless-LambdaEventSourceMappingDestination',
+    );
   });
 
   it('carries the recommended feature flags of cdk.json', () => {
