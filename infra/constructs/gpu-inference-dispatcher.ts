@@ -1,8 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -47,7 +45,7 @@ export interface GpuInferenceDispatcherProps {
 export class GpuInferenceDispatcher extends Construct {
   readonly requestsQueue: Queue;
   readonly deadLetterQueue: Queue;
-  readonly function: NodejsFunction;
+  readonly function: PipelineFunction;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: GpuInferenceDispatcherProps) {
@@ -97,14 +95,12 @@ export class GpuInferenceDispatcher extends Construct {
           : {}),
       },
     });
-    this.function.addEventSource(
-      new SqsEventSource(this.requestsQueue, {
-        reportBatchItemFailures: true,
-        batchSize,
-        maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds),
-        maxConcurrency: props.maxConcurrency ?? settings.maxConcurrency,
-      }),
-    );
+    this.function.consume(this.requestsQueue, {
+      reportBatchItemFailures: true,
+      batchSize,
+      maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds),
+      maxConcurrency: props.maxConcurrency ?? settings.maxConcurrency,
+    });
     this.logGroup.grantWrite(role);
     // Version-guarded puts of job records, and the consistent read that skips finished duplicates.
     props.jobsTable.grant(role, 'dynamodb:PutItem', 'dynamodb:BatchGetItem');

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { Validations } from 'aws-cdk-lib';
-import { Architecture, type IEventSource, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Names, Validations } from 'aws-cdk-lib';
+import { Architecture, type EventSourceMapping, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** The repository root: handler files and the lock file are found from here. */
@@ -71,14 +72,37 @@ export class PipelineFunction extends NodejsFunction {
     }
   }
 
-  /** Adds an event source; an SQS event source takes no on-failure destination (its queue's redrive policy is one). */
-  override addEventSource(source: IEventSource): void {
-    super.addEventSource(source);
-    if (!(source instanceof SqsEventSource)) return;
+  /**
+   * Makes the function the consumer of `queue` through an event source mapping with `props`, and
+   * grants exactly what Lambda's pollers use (as AWSLambdaSQSQueueExecutionRole): ReceiveMessage,
+   * DeleteMessage and GetQueueAttributes. `SqsEventSource` would also grant GetQueueUrl and
+   * ChangeMessageVisibility, which no poller calls.
+   */
+  consume(queue: IQueue, props: SqsEventSourceProps = {}): EventSourceMapping {
+    const mapping = this.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+      eventSourceArn: queue.queueArn,
+      batchSize: props.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency: props.maxConcurrency,
+      reportBatchItemFailures: props.reportBatchItemFailures,
+      enabled: props.enabled,
+      filters: props.filters,
+      metricsConfig: props.metricsConfig,
+      provisionedPollerConfig: props.provisionedPollerConfig,
+    });
+    queue.grant(this, ...SQS_POLLER_ACTIONS);
     Validations.of(this).acknowledge({
       id: 'Serverless::Serverless-LambdaEventSourceMappingDestination',
       reason:
         'SQS event source mappings support no on-failure destination; failed records return to the queue and its redrive policy moves them to its dead-letter queue',
     });
+    return mapping;
   }
 }
+
+/** What Lambda's SQS pollers call on the function's behalf. */
+export const SQS_POLLER_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+] as const;

@@ -3,8 +3,6 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -61,7 +59,7 @@ export class Snapshots extends Construct {
   readonly table: Table;
   readonly changesQueue: Queue;
   readonly changesDeadLetterQueue: Queue;
-  readonly publisher: NodejsFunction;
+  readonly publisher: PipelineFunction;
   readonly logGroup: LogGroup;
   readonly snapshotName: string;
   /** Fires as soon as one config change sits in the DLQ. */
@@ -106,12 +104,10 @@ export class Snapshots extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
     this.publisher = this.createPublisher(props, timeout);
-    this.publisher.addEventSource(
-      new SqsEventSource(this.changesQueue, {
-        batchSize: publisherSettings.batchSize,
-        reportBatchItemFailures: true,
-      }),
-    );
+    this.publisher.consume(this.changesQueue, {
+      batchSize: publisherSettings.batchSize,
+      reportBatchItemFailures: true,
+    });
 
     this.deadLetterAlarm = deadLetterAlarm(
       this,
@@ -142,7 +138,7 @@ export class Snapshots extends Construct {
     return this.grantRead(fn);
   }
 
-  private createPublisher(props: SnapshotsProps, timeout: Duration): NodejsFunction {
+  private createPublisher(props: SnapshotsProps, timeout: Duration): PipelineFunction {
     const reserved = props.reservedConcurrency === undefined ? 1 : props.reservedConcurrency;
     if (reserved !== null && (!Number.isInteger(reserved) || reserved < 1)) {
       throw new InvalidPropError(

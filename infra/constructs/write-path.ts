@@ -3,8 +3,7 @@ import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -107,7 +106,7 @@ export class WritePath extends Construct {
   readonly table: Table;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
-  readonly batchWriter: NodejsFunction;
+  readonly batchWriter: PipelineFunction;
   readonly logGroup: LogGroup;
   /** Fires as soon as one message sits in the DLQ (a permanent reject or an exhausted retry). */
   readonly deadLetterAlarm: Alarm;
@@ -134,7 +133,7 @@ export class WritePath extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
     this.batchWriter = this.createFunction(props, timeout);
-    this.batchWriter.addEventSource(new SqsEventSource(this.queue, eventSourceProps(props, fifo)));
+    this.batchWriter.consume(this.queue, eventSourceProps(props, fifo));
 
     this.deadLetterAlarm = deadLetterAlarm(
       this,
@@ -187,7 +186,7 @@ export class WritePath extends Construct {
     });
   }
 
-  private createFunction(props: WritePathProps, timeout: Duration): NodejsFunction {
+  private createFunction(props: WritePathProps, timeout: Duration): PipelineFunction {
     const writeConcurrency = props.writeConcurrency ?? fnSettings.maxConcurrency;
     if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1 || writeConcurrency > 256) {
       throw new InvalidPropError('WritePath', 'writeConcurrency', String(writeConcurrency), 'use 1..256');
