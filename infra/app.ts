@@ -1,8 +1,8 @@
 import { App, type AppProps } from 'aws-cdk-lib';
+import { inferenceSettings } from '../shared/inference/settings.ts';
 import { cdkContext, contextFlag } from './context.ts';
 import { addNagChecks } from './nag.ts';
 import { GpuInferenceStack } from './stacks/gpu-inference-stack.ts';
-import { SnapshotsStack } from './stacks/snapshots-stack.ts';
 import { WritePathStack } from './stacks/write-path-stack.ts';
 
 export interface BuildAppOptions {
@@ -15,11 +15,16 @@ export interface BuildAppOptions {
 /** The app and its stacks, so tests can assert on any of them. */
 export interface PipelineApp {
   readonly app: App;
+  /** The write path and the config snapshots it follows (`writePath.snapshots`). */
   readonly writePath: WritePathStack;
-  readonly snapshots: SnapshotsStack;
   /** Absent with `-c gpu=false`. */
   readonly gpuInference?: GpuInferenceStack;
 }
+
+/** Model name → version the dispatcher serves before a config snapshot names the model. */
+const MODELS: Readonly<Record<string, string>> = {
+  [inferenceSettings.model.name]: inferenceSettings.model.version,
+};
 
 /**
  * Builds the pipeline's app: every stack, with cdk-nag checking each synth. The composition root
@@ -32,13 +37,21 @@ export function buildApp(options: BuildAppOptions = {}): PipelineApp {
   };
   const app = new App(appProps);
   addNagChecks(app);
-  const snapshots = new SnapshotsStack(app, 'Snapshots');
+  // The write path stack holds the config snapshots too: the batch writer reads them, and the
+  // publisher needs the write path's granted tables and bootstrap routing.
   const writePath = new WritePathStack(app, 'WritePath');
-  // The batch writer takes its routing from the `pipeline` snapshot (environment = bootstrap).
-  snapshots.snapshots.bindReader(writePath.writePath.batchWriter);
+  const { snapshots } = writePath;
   // `-c gpu=false` deploys without GPUs: the inference stack is left out entirely.
-  const gpuInference = contextFlag(app, 'gpu', true) ? new GpuInferenceStack(app, 'GpuInference') : undefined;
-  // The dispatcher picks model versions (staged rollout) from the same snapshot.
-  if (gpuInference) snapshots.snapshots.bindReader(gpuInference.dispatcher.function);
-  return { app, writePath, snapshots, gpuInference };
+  const gpuInference = contextFlag(app, 'gpu', true)
+    ? new GpuInferenceStack(app, 'GpuInference', { models: MODELS })
+    : undefined;
+  if (gpuInference) {
+    // The dispatcher picks model versions (staged rollout) from the same snapshot; its MODELS are
+    // part of the bootstrap document the first version starts from.
+    snapshots.bindReader(gpuInference.dispatcher.function);
+    snapshots.addBootstrap({
+      models: Object.fromEntries(Object.entries(MODELS).map(([name, version]) => [name, { version }])),
+    });
+  }
+  return { app, writePath, gpuInference };
 }

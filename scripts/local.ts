@@ -32,21 +32,7 @@ const sqs = new SQSClient({});
 // Config snapshots: the batch writer follows the `pipeline` snapshot; the publisher applies changes
 // sent to the config-changes queue (`pipeline snapshot …` and any SQS client can use them).
 const snapshots = await createSnapshotResources({ dynamodb, sqs });
-const publisherPoller = new SqsEventSourcePoller({
-  sqs,
-  queueUrl: snapshots.changesQueueUrl,
-  queueArn: snapshots.changesQueueArn,
-  batchSize: 10,
-  handler: createConfigChangeHandler({
-    tableName: snapshots.tableName,
-    name: 'pipeline',
-    dlqUrl: snapshots.changesDlqUrl,
-    maxAttempts: 5,
-  }),
-});
-await publisherPoller.start();
-
-const { resources, poller } = await startLocalWritePath({
+const { resources, poller, grantedTables, bootstrap } = await startLocalWritePath({
   dynamodb,
   sqs,
   fifo: args.fifo,
@@ -57,6 +43,22 @@ const { resources, poller } = await startLocalWritePath({
     SNAPSHOTS_TABLE: snapshots.tableName,
   },
 });
+// The publisher gets what CDK gives the deployed one: the granted tables and the bootstrap document.
+const publisherPoller = new SqsEventSourcePoller({
+  sqs,
+  queueUrl: snapshots.changesQueueUrl,
+  queueArn: snapshots.changesQueueArn,
+  batchSize: 10,
+  handler: createConfigChangeHandler({
+    tableName: snapshots.tableName,
+    name: 'pipeline',
+    dlqUrl: snapshots.changesDlqUrl,
+    maxAttempts: 5,
+    grantedTables,
+    bootstrap,
+  }),
+});
+await publisherPoller.start();
 
 await writeStackFile(
   {
@@ -67,6 +69,7 @@ await writeStackFile(
       'config-changes': { url: snapshots.changesQueueUrl, dlqUrl: snapshots.changesDlqUrl },
     },
     tables: { items: resources.tableName, snapshots: snapshots.tableName },
+    grantedTables: [...grantedTables],
   },
   args['stack-file'],
 );

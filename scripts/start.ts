@@ -9,7 +9,7 @@ import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { endpointEnv, startEmbeddedAws } from '../shared/local/embedded.ts';
 import { startLocalWritePath } from '../shared/local/write-path.ts';
-import { parsePipelineConfig } from '../shared/snapshots/pipeline-config.ts';
+import { pipelineConfigParser } from '../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../shared/snapshots/table.ts';
@@ -31,7 +31,7 @@ const dynamodb = new DynamoDBClient({});
 const snapshotsTable = `snapshots-${randomUUID().slice(0, 8)}`;
 await createSnapshotTable(dynamodb, snapshotsTable);
 const emf = captureEmf();
-const { resources, poller } = await startLocalWritePath({
+const { resources, poller, grantedTables } = await startLocalWritePath({
   dynamodb,
   sqs,
   visibilityTimeoutSeconds: 10,
@@ -110,13 +110,14 @@ log('\nConfig snapshots');
 const demo = await runSnapshotsDemo({
   log: (line) => log(`  ${line}`),
   routes: resources.routes,
+  grantedTables,
   snapshotsTable,
 });
 // The snapshot demo ends with `audit` removed from the routing. Route it again and watch the running
 // batch writer pick the change up on its next refresh.
 const publisher = new SnapshotPublisher({
   store: new DynamoDbSnapshotStore({ client: dynamodb, tableName: snapshotsTable }),
-  validate: parsePipelineConfig,
+  validate: pipelineConfigParser(grantedTables),
 });
 await publisher.update('pipeline', (current) => {
   const config = current?.data as { routing: Record<string, unknown> };

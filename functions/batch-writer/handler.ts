@@ -13,7 +13,7 @@ import { snapshotReaderEnv } from '../../shared/snapshots/env.ts';
 import { type SnapshotContext, snapshotMiddleware } from '../../shared/snapshots/middleware.ts';
 import {
   type PipelineConfig,
-  parsePipelineConfig,
+  pipelineConfigParser,
   routerFor,
 } from '../../shared/snapshots/pipeline-config.ts';
 import { createSnapshotReader } from '../../shared/snapshots/reader.ts';
@@ -28,19 +28,23 @@ const ddb = new DynamoDBClient({ maxAttempts: 1 });
 const deadLetters = new SqsDeadLetterSink(new SQSClient({ maxAttempts: 1 }), env.dlqUrl);
 
 // The environment's routing and write options are the bootstrap; once a `pipeline` snapshot is
-// published, the batch writer follows it (refreshed after its max age).
-const bootstrap = parsePipelineConfig({
+// published, the batch writer follows it (refreshed after its max age). A snapshot that routes to a
+// table outside GRANTED_TABLES is never adopted (the last good one stays).
+const snapshots = snapshotReaderEnv();
+const parse = pipelineConfigParser(
+  snapshots?.grantedTables ?? Object.values(env.routes).map((r) => r.tableName),
+);
+const bootstrap = parse({
   routing: env.routes,
   writeOptions: { maxConcurrency: env.maxConcurrency, deadlineMarginMs: env.deadlineMarginMs },
 });
-const snapshots = snapshotReaderEnv();
 const config = snapshots
   ? createSnapshotReader<PipelineConfig>({
       client: new DynamoDBClient({}),
       tableName: snapshots.tableName,
       name: snapshots.name,
       maxAgeMs: snapshots.maxAgeMs,
-      parse: parsePipelineConfig,
+      parse,
       bootstrap,
       logger,
       metrics,

@@ -51,7 +51,8 @@ export interface DispatcherEnv {
 export function dispatcherEnv(env: NodeJS.ProcessEnv = process.env): DispatcherEnv {
   const e = parseEnv(DispatcherEnvSchema, env);
   const models = parseJsonVariable('MODELS', e.MODELS, ModelsSchema);
-  // The snapshot store's reader variables (SNAPSHOTS_TABLE, SNAPSHOT_NAME, SNAPSHOT_MAX_AGE_MS).
+  // The snapshot store's reader variables (SNAPSHOTS_TABLE, SNAPSHOT_NAME, SNAPSHOT_MAX_AGE_MS,
+  // GRANTED_TABLES).
   const configSnapshot = snapshotReaderEnv(env);
   return {
     jobsTable: e.JOBS_TABLE,

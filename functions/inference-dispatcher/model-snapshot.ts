@@ -1,13 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SnapshotNotFoundError } from '../../shared/snapshots/errors.ts';
-import { type PipelineConfig, parsePipelineConfig } from '../../shared/snapshots/pipeline-config.ts';
+import { type PipelineConfig, pipelineConfigParser } from '../../shared/snapshots/pipeline-config.ts';
 import { createSnapshotReader } from '../../shared/snapshots/reader.ts';
 import type { ModelsForCaller } from './model-version.ts';
 
 export interface SnapshotModelsOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
+  /**
+   * The tables a route may name (`GRANTED_TABLES`): a snapshot routing elsewhere is not adopted,
+   * as in the batch writer, so both readers agree on which versions are valid.
+   */
+  readonly grantedTables: readonly string[];
   /** Snapshot name. @default 'pipeline' */
   readonly name?: string;
   /** How long a loaded snapshot is served before the pointer is checked again. @default 30_000 */
@@ -29,7 +34,7 @@ export function snapshotModelsFor(options: SnapshotModelsOptions): ModelsForCall
     tableName: options.tableName,
     ...(options.name ? { name: options.name } : {}),
     ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
-    parse: parsePipelineConfig,
+    parse: pipelineConfigParser(options.grantedTables),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const now = options.now ?? Date.now;

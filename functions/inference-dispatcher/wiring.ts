@@ -49,6 +49,7 @@ export function createDispatch(env: DispatcherEnv, wiring: DispatcherWiring): Di
         snapshotModelsFor({
           client: new DynamoDBClient({}),
           tableName: env.configSnapshot.tableName,
+          grantedTables: env.configSnapshot.grantedTables,
           name: env.configSnapshot.name,
           maxAgeMs: env.configSnapshot.maxAgeMs,
           logger,

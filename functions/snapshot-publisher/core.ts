@@ -16,6 +16,13 @@ export interface ConfigChangeDeps {
   readonly name: string;
   /** Checks (and normalises) the document after each change; a change it rejects goes to the DLQ. */
   readonly validate: (document: unknown) => unknown;
+  /**
+   * The document the first version starts from: the configuration the functions run with before
+   * anything is published (their bootstrap), already valid. Without it the first change would
+   * apply to an empty document and drop, e.g., the bootstrap `items` route.
+   * @default none: the first change applies to an empty document
+   */
+  readonly bootstrap?: unknown;
   readonly deadLetters: DeadLetterSink;
   /** Recorded as the new version's source, e.g. `lambda:<function>`. */
   readonly source: string;
@@ -32,8 +39,9 @@ interface Parsed {
 }
 
 /**
- * Applies one SQS batch of configuration changes to a copy of the current stable document and
- * publishes ONE new version (none if nothing changed). Malformed changes and changes the schema
+ * Applies one SQS batch of configuration changes to a copy of the current stable document (the
+ * bootstrap document before the first version) and publishes ONE new version (none if nothing
+ * changed). Malformed changes and changes the schema
  * rejects go to the DLQ with their reason while the others are published; on a publish conflict
  * the batch is rebased on the winner and re-applied. A change goes into a version or the DLQ, or is
  * reported as a batch item failure (so SQS delivers it again): never dropped.
@@ -61,7 +69,8 @@ export async function processConfigChanges(
         deps.name,
         (current) => {
           rejected = [];
-          let document = current?.data;
+          const base = current === undefined ? deps.bootstrap : current.data;
+          let document = base;
           for (const { record, change } of parsed) {
             try {
               document = deps.validate(applyChange(document, change));
@@ -70,8 +79,7 @@ export async function processConfigChanges(
             }
           }
           applied = parsed.length - rejected.length;
-          const unchanged =
-            document === undefined || (current !== undefined && isDeepStrictEqual(document, current.data));
+          const unchanged = applied === 0 || document === undefined || isDeepStrictEqual(document, base);
           return unchanged ? undefined : document;
         },
         { source: deps.source, deadline: deps.deadline, maxAttempts: deps.maxAttempts },

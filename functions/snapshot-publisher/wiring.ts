@@ -7,7 +7,7 @@ import { deadlineOf } from '../../shared/lambda/deadline.ts';
 import type { SnapshotPublisherEnv } from '../../shared/snapshots/env.ts';
 import {
   PIPELINE_CONFIG_SCHEMA_VERSION,
-  parsePipelineConfig,
+  pipelineConfigParser,
 } from '../../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../shared/snapshots/store.ts';
@@ -33,10 +33,14 @@ export function createConfigChangeHandler(
   env: SnapshotPublisherEnv,
   wiring: PublisherWiring = {},
 ): ConfigChangeFunction {
+  const validate = pipelineConfigParser(env.grantedTables);
+  // Checked once, at cold start: a bootstrap that routes to a table not granted is a deployment
+  // error, not something a change could fix.
+  const bootstrap = validate(env.bootstrap);
   const store = new DynamoDbSnapshotStore({ client: new DynamoDBClient({}), tableName: env.tableName });
   const publisher = new SnapshotPublisher({
     store,
-    validate: parsePipelineConfig,
+    validate,
     schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
   });
   const deadLetters = new SqsDeadLetterSink(new SQSClient({ maxAttempts: 1 }), env.dlqUrl);
@@ -44,7 +48,8 @@ export function createConfigChangeHandler(
     processConfigChanges(event.Records, {
       publisher,
       name: env.name,
-      validate: parsePipelineConfig,
+      validate,
+      bootstrap,
       deadLetters,
       source: `lambda:${context.functionName}`,
       deadline: deadlineOf(context, DEADLINE_MARGIN_MS),

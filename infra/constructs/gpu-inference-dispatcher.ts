@@ -104,7 +104,8 @@ export class GpuInferenceDispatcher extends Construct {
     this.logGroup.grantWrite(role);
     // Version-guarded puts of job records, and the consistent read that skips finished duplicates.
     props.jobsTable.grant(role, 'dynamodb:PutItem', 'dynamodb:BatchGetItem');
-    props.workQueue.grantSendMessages(role);
+    // SendMessageBatch (authorised as SendMessage) is all the dispatcher does on gpu-work.
+    props.workQueue.grant(role, 'sqs:SendMessage');
     this.deadLetterQueue.grant(role, 'sqs:SendMessage');
     props.workers?.grantScaleFromZero(role);
   }

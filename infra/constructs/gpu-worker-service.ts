@@ -11,6 +11,7 @@ import {
   Alarm,
   ComparisonOperator,
   MathExpression,
+  Metric,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -92,8 +93,18 @@ export interface GpuWorkerServiceProps {
    * message, and one more per this many. @default 100
    */
   readonly messagesPerTask?: number;
-  /** Minutes of empty backlog (nothing visible, nothing in flight) before the service scales to zero. @default 5 */
+  /**
+   * Minutes gpu-work must be observed empty (nothing visible, nothing in flight) while tasks run
+   * before the service scales to zero. @default 5
+   */
   readonly scaleInAfterMinutes?: number;
+  /**
+   * After a scale-in, how long another one is blocked (a scale-out ends it). The idle alarm may
+   * re-evaluate the minutes before the scale-in until new datapoints arrive, and repeat its action;
+   * this covers SQS's worst-case metric delay (~15 minutes after a queue was inactive), so a repeat
+   * never undoes the dispatcher's scale from zero. @default Duration.minutes(15)
+   */
+  readonly scaleInCooldown?: Duration;
   /** `MAX_BATCH`. @default inferenceSettings.worker.maxBatch (32) */
   readonly maxBatch?: number;
   /** `MAX_DELAY_MS`. @default inferenceSettings.worker.maxDelayMs (10) */
@@ -116,7 +127,8 @@ export interface GpuWorkerServiceProps {
  * The GPU workers: an ECS cluster on an Auto Scaling group of GPU instances (ECS GPU-optimised
  * Amazon Linux 2023 AMI, launch template, IMDSv2, encrypted root volume) behind a capacity
  * provider with managed scaling from zero, and an EC2 service of `gpu-worker` tasks (one GPU each)
- * that starts at zero and scales in steps on the gpu-work backlog, in-flight messages included.
+ * that scales out in steps on the gpu-work backlog (in-flight messages included), is raised from
+ * zero by the dispatcher, and scales back to zero once the queue was observed empty while it ran.
  *
  * @example
  * const service = new GpuWorkerService(this, 'Workers', { vpc, workQueue, jobsTable });
@@ -131,7 +143,7 @@ export class GpuWorkerService extends Construct {
   readonly logGroup: LogGroup;
   /** Fires at ≥ 1 message of backlog: the scale-out alarm. */
   readonly backlogAlarm: Alarm;
-  /** Fires after `scaleInAfterMinutes` of empty backlog: the scale-in (to zero) alarm. */
+  /** Fires after `scaleInAfterMinutes` of empty gpu-work seen while tasks run: the scale-in (to zero) alarm. */
   readonly idleAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: GpuWorkerServiceProps) {
@@ -153,7 +165,7 @@ export class GpuWorkerService extends Construct {
       vpc: props.vpc,
       containerInsightsV2: ContainerInsights.ENABLED,
     });
-    this.autoScalingGroup = this.createAutoScalingGroup(props, maxInstances);
+    this.autoScalingGroup = this.createAutoScalingGroup(props, maxInstances, this.cluster);
     this.capacityProvider = new AsgCapacityProvider(this, 'CapacityProvider', {
       autoScalingGroup: this.autoScalingGroup,
       enableManagedScaling: true,
@@ -176,8 +188,9 @@ export class GpuWorkerService extends Construct {
     this.service = new Ec2Service(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      // Scale from zero: the dispatcher raises it when work arrives, the backlog policy owns the rest.
-      desiredCount: 0,
+      // No DesiredCount in the template: a deploy (a new image) never resets the running count. A new
+      // service starts with CloudFormation's default of 1 task, which the idle rule scales in after
+      // `scaleInAfterMinutes` of observed empty backlog.
       minHealthyPercent: 0,
       maxHealthyPercent: 100,
       circuitBreaker: { rollback: true },
@@ -187,6 +200,11 @@ export class GpuWorkerService extends Construct {
       vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [securityGroup],
     });
+    // CreateService is refused while the cluster does not yet have the capacity provider the
+    // strategy names, so the service waits for the AWS::ECS::ClusterCapacityProviderAssociations
+    // resource. CDK adds that resource inside the cluster during synthesis (an aspect), so the
+    // dependency is on the cluster's construct subtree, which is resolved after aspects run.
+    this.service.node.addDependency(this.cluster);
     const { backlogAlarm, idleAlarm } = this.createBacklogScaling(props, maxInstances);
     this.backlogAlarm = backlogAlarm;
     this.idleAlarm = idleAlarm;
@@ -206,6 +224,55 @@ export class GpuWorkerService extends Construct {
     });
   }
 
+  /**
+   * The scale-in signal, one datapoint per minute that all three metrics have reported: 1 when the
+   * service wanted tasks (Container Insights `DesiredTaskCount`) and gpu-work was seen empty (nothing
+   * visible, nothing in flight), else 0. A minute some metric has not reported yet is no datapoint.
+   *
+   * Why: Auto Scaling repeats an alarm's action every period the alarm stays in ALARM, so a rule
+   * that fires on "no backlog" or on missing SQS data keeps resetting the desired count to 0 right
+   * after the dispatcher raised it, until SQS metrics catch up (up to ~15 minutes late for a queue
+   * that was inactive). This rule needs evidence instead (metric math as documented: a series missing
+   * at a timestamp counts as 0 in arithmetic, comparison and logical operators; a division by zero
+   * drops the datapoint):
+   * - `observed` is 1 where tasks, visible and inflight all have a datapoint, else 0, so dividing by
+   *   it drops a minute not yet seen by all three: late data is neither idle nor busy, and the
+   *   metrics arriving at different delays cannot keep resetting the count;
+   * - while the service is at 0 the value is 0 (or absent), so the alarm is OK and has no action to
+   *   repeat against the dispatcher's UpdateService;
+   * - a running worker long-polls the queue, which keeps it active, so its metrics keep coming and
+   *   the service does reach zero;
+   * - after a scale-in the policy's cooldown (`scaleInCooldown`) blocks a repeat while the alarm still evaluates the
+   *   minutes before it; a scale-out (the backlog alarm) ends that cooldown.
+   */
+  static idleMetric(workQueue: Queue, cluster: Cluster, service: Ec2Service): MathExpression {
+    const period = Duration.minutes(1);
+    const tasks = new Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'DesiredTaskCount',
+      dimensionsMap: { ClusterName: cluster.clusterName, ServiceName: service.serviceName },
+      period,
+      statistic: Stats.MAXIMUM,
+    });
+    const visible = workQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: Stats.MAXIMUM });
+    const inflight = workQueue.metricApproximateNumberOfMessagesNotVisible({
+      period,
+      statistic: Stats.MAXIMUM,
+    });
+    const observed = new MathExpression({
+      expression: '(tasks * 0 + 1) * (visible * 0 + 1) * (inflight * 0 + 1)',
+      usingMetrics: { tasks, visible, inflight },
+      period,
+      label: 'minute reported by every metric',
+    });
+    return new MathExpression({
+      expression: 'IF((tasks > 0) AND (visible == 0) AND (inflight == 0), 1, 0) / observed',
+      usingMetrics: { tasks, visible, inflight, observed },
+      period,
+      label: 'GPU tasks running while gpu-work is empty',
+    });
+  }
+
   /** Lets the dispatcher read the service and raise its desired count (scale from zero). */
   grantScaleFromZero(grantee: IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
@@ -221,15 +288,43 @@ export class GpuWorkerService extends Construct {
     return this.logGroup.grantRead(grantee);
   }
 
-  private createAutoScalingGroup(props: GpuWorkerServiceProps, maxInstances: number): AutoScalingGroup {
+  private createAutoScalingGroup(
+    props: GpuWorkerServiceProps,
+    maxInstances: number,
+    cluster: Cluster,
+  ): AutoScalingGroup {
     const role = new Role(this, 'InstanceRole', {
       assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
       description: 'GPU container instances: registers with the ECS cluster',
     });
+    // What the ECS container agent calls, written out here. The cluster would add the same plus
+    // logs:CreateLogStream/PutLogEvents on `*`, which only tasks without an execution role need (their
+    // awslogs driver then uses the instance's credentials): the worker's task has one, scoped to its
+    // log group. So the launch template gets the role without policy updates, and the cluster's
+    // additions are dropped; `gpu-inference-stack.test.ts` lists the role's actions.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:DeregisterContainerInstance', 'ecs:RegisterContainerInstance', 'ecs:Submit*'],
+        resources: [cluster.clusterArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:Poll', 'ecs:StartTelemetrySession'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:DiscoverPollEndpoint', 'ecr:GetAuthorizationToken'],
+        resources: ['*'],
+      }),
+    );
     const launchTemplate = new LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: EcsOptimizedImage.amazonLinux2023(AmiHardwareType.GPU),
       instanceType: props.instanceType ?? new InstanceType('g5.xlarge'),
-      role,
+      role: role.withoutPolicyUpdates(),
       userData: UserData.forLinux(),
       requireImdsv2: true,
       // Tasks use awsvpc networking and have their own credentials: they never need the instance's.
@@ -253,14 +348,20 @@ export class GpuWorkerService extends Construct {
     });
     // Tasks must not reach the instance metadata service (and so the instance role).
     launchTemplate.userData?.addCommands('echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config');
-    for (const id of ['AwsSolutions-IAM5[Action::ecs:Submit*]', 'AwsSolutions-IAM5[Resource::*]']) {
-      Validations.of(role).acknowledge({
-        id,
-        reason:
-          'The ECS container agent permissions CDK grants a cluster instance (as AmazonEC2ContainerServiceforEC2Role); ' +
-          'ecs:DiscoverPollEndpoint, ecs:Submit* and ecr:GetAuthorizationToken take no resource ARN',
-      });
-    }
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::ecs:Submit*]',
+      reason:
+        'The wildcard is in the action name: the container agent reports state with ecs:SubmitContainerStateChange, ' +
+        'ecs:SubmitTaskStateChange and ecs:SubmitAttachmentStateChanges (as AmazonEC2ContainerServiceforEC2Role), ' +
+        'and the statement is limited to this cluster',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken support no resource-level permissions; ' +
+        'ecs:Poll and ecs:StartTelemetrySession act on the container instance, whose ARN exists only once it has ' +
+        'registered, so the ecs:cluster condition limits them to this cluster',
+    });
     const group = new AutoScalingGroup(this, 'AutoScalingGroup', {
       vpc: props.vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
@@ -327,13 +428,16 @@ export class GpuWorkerService extends Construct {
       },
     });
 
-    // The task role: its queue, its table, its own scale-in protection, and nothing else.
+    // The task role: exactly what the worker calls. ReceiveMessage, DeleteMessageBatch and
+    // ChangeMessageVisibilityBatch on its queue (the batch calls authorise as DeleteMessage and
+    // ChangeMessageVisibility), version-guarded PutItem on its table, and the agent's
+    // task-protection endpoint (a PUT: UpdateTaskProtection).
     const taskRole = taskDefinition.taskRole;
-    props.workQueue.grantConsumeMessages(taskRole);
+    props.workQueue.grant(taskRole, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility');
     props.jobsTable.grant(taskRole, 'dynamodb:PutItem');
     taskRole.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+        actions: ['ecs:UpdateTaskProtection'],
         resources: [
           `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:task/${this.cluster.clusterName}/*`,
         ],
@@ -364,14 +468,27 @@ export class GpuWorkerService extends Construct {
     checkInteger('messagesPerTask', messagesPerTask, 1, 1_000_000);
     const scaleInAfterMinutes = props.scaleInAfterMinutes ?? 5;
     checkInteger('scaleInAfterMinutes', scaleInAfterMinutes, 1, 60);
+    const scaleInCooldown = props.scaleInCooldown ?? Duration.minutes(15);
+    checkInteger('scaleInCooldown (minutes)', scaleInCooldown.toMinutes({ integral: false }), 1, 60);
     const target = new ScalableTarget(this, 'ScalableTarget', {
       serviceNamespace: ServiceNamespace.ECS,
       scalableDimension: 'ecs:service:DesiredCount',
       resourceId: `service/${this.cluster.clusterName}/${this.service.serviceName}`,
       minCapacity: 0,
       maxCapacity: maxInstances,
+      // ECS scaling uses Application Auto Scaling's service-linked role (as the service's own
+      // autoScaleTaskCount does); without it, CDK would create a role nothing assumes.
+      role: Role.fromRoleArn(
+        this,
+        'ScalingRole',
+        Stack.of(this).formatArn({
+          region: '',
+          service: 'iam',
+          resource: 'role/aws-service-role/ecs.application-autoscaling.amazonaws.com',
+          resourceName: 'AWSServiceRoleForApplicationAutoScaling_ECSService',
+        }),
+      ),
     });
-    const backlog = GpuWorkerService.backlogMetric(props.workQueue);
 
     // Scale out: from 1 message of backlog, one task, and one more per `messagesPerTask`.
     const scaleOut = new StepScalingAction(this, 'ScaleOut', {
@@ -392,7 +509,7 @@ export class GpuWorkerService extends Construct {
     }
     const backlogAlarm = new Alarm(this, 'BacklogAlarm', {
       alarmDescription: 'gpu-work has a backlog (visible or in flight): the GPU service needs tasks.',
-      metric: backlog,
+      metric: GpuWorkerService.backlogMetric(props.workQueue),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -400,22 +517,25 @@ export class GpuWorkerService extends Construct {
     });
     backlogAlarm.addAlarmAction(new ApplicationScalingAction(scaleOut));
 
-    // Scale in to zero only after the backlog (in-flight messages included) stayed empty.
+    // Scale in to zero once the queue has been *observed* empty while tasks run (see idleMetric).
     const scaleIn = new StepScalingAction(this, 'ScaleIn', {
       scalingTarget: target,
       adjustmentType: AdjustmentType.EXACT_CAPACITY,
-      metricAggregationType: MetricAggregationType.MAXIMUM,
-      cooldown: Duration.minutes(scaleInAfterMinutes),
+      metricAggregationType: MetricAggregationType.MINIMUM,
+      // Blocks a repeated scale-in while the alarm still evaluates the minutes before it.
+      cooldown: scaleInCooldown,
     });
-    scaleIn.addAdjustment({ upperBound: 0, adjustment: 0 });
+    scaleIn.addAdjustment({ lowerBound: 0, adjustment: 0 });
     const idleAlarm = new Alarm(this, 'IdleAlarm', {
-      alarmDescription: `gpu-work has been empty for ${scaleInAfterMinutes} minutes: the GPU service can stop.`,
-      metric: backlog,
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `GPU tasks ran while gpu-work was seen empty for ${scaleInAfterMinutes} minutes: the service can stop.`,
+      metric: GpuWorkerService.idleMetric(props.workQueue, this.cluster, this.service),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: scaleInAfterMinutes,
-      // An idle queue's metrics can stop: no data means no work.
-      treatMissingData: TreatMissingData.BREACHING,
+      datapointsToAlarm: scaleInAfterMinutes,
+      // Missing or late data (an idle queue's metrics stop; they resume up to ~15 minutes late) is
+      // never evidence of idleness.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     idleAlarm.addAlarmAction(new ApplicationScalingAction(scaleIn));
     return { backlogAlarm, idleAlarm };

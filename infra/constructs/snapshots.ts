@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { PipelineConfigInput } from '../../shared/snapshots/pipeline-config.ts';
 import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from '../../shared/snapshots/settings.ts';
 import { InvalidPropError } from './errors.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -13,8 +14,6 @@ import { deadLetterAlarm } from './queue-alarms.ts';
 import { SecureQueue } from './secure-queue.ts';
 
 const { table: tableSettings, publisher: publisherSettings } = snapshotSettings;
-
-/** Root of the repository: the esbuild project root and where package-lock.json lives. */
 
 export type SnapshotsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -26,11 +25,14 @@ export interface SnapshotsProps {
   /** Publisher memory (compressing large documents wants CPU). @default snapshotSettings.publisher.memoryMiB (1024) */
   readonly memoryMiB?: number;
   /**
-   * Reserved concurrency of the publisher. One publisher at a time avoids conflict retries; the
-   * conditional pointer flip keeps concurrent publishers safe without it. `null` removes it.
-   * @default 1
+   * Most concurrent publisher invocations the config-changes event source drives (2..1000; 2 is
+   * SQS's minimum). Bounding the event source, not the function's reserved concurrency, means Lambda's
+   * pollers never invoke into a throttle, so messages of several groups do not pile up receives
+   * toward the DLQ. Concurrent publishers stay correct: the conditional pointer flip lets one win
+   * and the others rebase (test/integration/snapshots/publish-race.test.ts).
+   * @default 2
    */
-  readonly reservedConcurrency?: number | null;
+  readonly maxConcurrency?: number;
   /** Receives before a change that keeps failing moves to the DLQ. @default snapshotSettings.publisher.maxReceiveCount (5) */
   readonly maxReceiveCount?: number;
   /** `POWERTOOLS_METRICS_NAMESPACE`. @default 'BatchWritePipeline' */
@@ -48,12 +50,18 @@ export interface SnapshotsProps {
  * config-changes queue (+ DLQ) and the publisher Lambda that turns each batch of changes into one
  * new version. Readers get `grantRead` (or `bindReader` for a function: grant + environment).
  *
- * Producers of changes must set a unique `MessageDeduplicationId` per change: the queue dedupes
- * identical bodies by content otherwise, and "set x=1" may legitimately be sent twice.
+ * Producers of changes must set a unique `MessageDeduplicationId` per change: the queue has no
+ * content-based deduplication, because "set x=1" may legitimately be sent twice.
+ *
+ * The `pipeline` document's rules travel with it: `addGrantedTables` names the only tables a route
+ * may name (every publisher and reader gets them as `GRANTED_TABLES`; a change routing elsewhere is
+ * refused with `ROUTE_NOT_GRANTED`), and `addBootstrap` declares the configuration the functions run
+ * with before anything is published, which the first version starts from (`BOOTSTRAP_CONFIG`).
+ * Both render at synth, so they may be declared after `bindReader`.
  *
  * @example
  * const snapshots = new Snapshots(this, 'Snapshots');
- * snapshots.bindReader(writePath.batchWriter);
+ * writePath.useSnapshots(snapshots); // reader + granted tables + bootstrap routing
  */
 export class Snapshots extends Construct {
   readonly table: Table;
@@ -64,6 +72,12 @@ export class Snapshots extends Construct {
   readonly snapshotName: string;
   /** Fires as soon as one config change sits in the DLQ. */
   readonly deadLetterAlarm: Alarm;
+  private readonly granted: string[] = [];
+  private readonly bootstrap = {
+    routing: {} as Record<string, unknown>,
+    writeOptions: {} as Record<string, unknown>,
+    models: {} as Record<string, unknown>,
+  };
 
   constructor(scope: Construct, id: string, props: SnapshotsProps = {}) {
     super(scope, id);
@@ -104,9 +118,14 @@ export class Snapshots extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
     this.publisher = this.createPublisher(props, timeout);
+    const maxConcurrency = props.maxConcurrency ?? publisherSettings.maxConcurrency;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      throw new InvalidPropError('Snapshots', 'maxConcurrency', String(maxConcurrency), 'use 2..1000');
+    }
     this.publisher.consume(this.changesQueue, {
       batchSize: publisherSettings.batchSize,
       reportBatchItemFailures: true,
+      maxConcurrency,
     });
 
     this.deadLetterAlarm = deadLetterAlarm(
@@ -117,9 +136,36 @@ export class Snapshots extends Construct {
     );
   }
 
-  /** Lets a reader load snapshots: strongly consistent GetItem of pointer, manifest and chunks; Query to list. */
+  /**
+   * Lets a reader load snapshots: strongly consistent GetItem of pointer, manifest and chunks, all a
+   * reader sends. (Listing versions queries the table; that is an operator's CLI, not a reader.)
+   */
   grantRead(grantee: IGrantable): Grant {
-    return this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:Query');
+    return this.table.grant(grantee, 'dynamodb:GetItem');
+  }
+
+  /**
+   * Declares physical tables a route of the pipeline configuration may name: the tables the batch
+   * writer is granted to write (see `WritePath.useSnapshots`). None declared: no route is accepted.
+   */
+  addGrantedTables(...tableNames: string[]): void {
+    for (const name of tableNames) if (!this.granted.includes(name)) this.granted.push(name);
+  }
+
+  /** The tables declared with `addGrantedTables` (tokens until deploy). */
+  get grantedTableNames(): readonly string[] {
+    return [...this.granted];
+  }
+
+  /**
+   * Declares part of the bootstrap document: the configuration the functions run with before any
+   * version is published (routing and write options from the batch writer's environment, models
+   * from the dispatcher's). Entries merge per section; a later one replaces an equal key.
+   */
+  addBootstrap(part: Partial<PipelineConfigInput>): void {
+    Object.assign(this.bootstrap.routing, part.routing);
+    Object.assign(this.bootstrap.writeOptions, part.writeOptions);
+    Object.assign(this.bootstrap.models, part.models);
   }
 
   /** Lets a producer send config changes. */
@@ -127,9 +173,22 @@ export class Snapshots extends Construct {
     return this.changesQueue.grantSendMessages(grantee);
   }
 
-  /** `SNAPSHOTS_TABLE` and `SNAPSHOT_NAME`, as `snapshotReaderEnv()` reads them. */
+  /** `SNAPSHOTS_TABLE`, `SNAPSHOT_NAME` and `GRANTED_TABLES`, as `snapshotReaderEnv()` reads them. */
   get readerEnvironment(): Record<string, string> {
-    return { SNAPSHOTS_TABLE: this.table.tableName, SNAPSHOT_NAME: this.snapshotName };
+    return {
+      SNAPSHOTS_TABLE: this.table.tableName,
+      SNAPSHOT_NAME: this.snapshotName,
+      GRANTED_TABLES: this.grantedTablesJson(),
+    };
+  }
+
+  /** `GRANTED_TABLES`: rendered at synth, so tables declared after a reader was bound count. */
+  private grantedTablesJson(): string {
+    return Lazy.string({ produce: () => Stack.of(this).toJsonString(this.granted) });
+  }
+
+  private bootstrapJson(): string {
+    return Lazy.string({ produce: () => Stack.of(this).toJsonString(this.bootstrap) });
   }
 
   /** Makes `fn` a snapshot reader: read access and the environment `snapshotReaderEnv()` expects. */
@@ -139,15 +198,6 @@ export class Snapshots extends Construct {
   }
 
   private createPublisher(props: SnapshotsProps, timeout: Duration): PipelineFunction {
-    const reserved = props.reservedConcurrency === undefined ? 1 : props.reservedConcurrency;
-    if (reserved !== null && (!Number.isInteger(reserved) || reserved < 1)) {
-      throw new InvalidPropError(
-        'Snapshots',
-        'reservedConcurrency',
-        String(reserved),
-        'use a whole number ≥ 1, or null',
-      );
-    }
     // An explicit role instead of the default one, whose AWS managed policy would let the
     // function write to any log group.
     const role = new Role(this, 'PublisherRole', {
@@ -162,7 +212,6 @@ export class Snapshots extends Construct {
       logLevel: props.logLevel,
       timeout,
       memorySize: props.memoryMiB ?? publisherSettings.memoryMiB,
-      ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
       role,
       logGroup: this.logGroup,
       environment: {
@@ -170,15 +219,18 @@ export class Snapshots extends Construct {
         SNAPSHOT_NAME: this.snapshotName,
         DLQ_URL: this.changesDeadLetterQueue.queueUrl,
         MAX_PUBLISH_ATTEMPTS: String(publisherSettings.maxAttempts),
+        GRANTED_TABLES: this.grantedTablesJson(),
+        BOOTSTRAP_CONFIG: this.bootstrapJson(),
       },
     });
     this.logGroup.grantWrite(role);
-    // Versions: chunk batch writes, manifest puts, sequence updates, reads; the pointer flip and
-    // prune run as transactions of Put/Delete/ConditionCheck.
+    // What the change path sends: GetItem (pointer, manifest, chunks), UpdateItem (version
+    // sequence), BatchWriteItem (chunks, and deleting a losing version's chunks), PutItem (manifest),
+    // and transactions of Put/Delete/ConditionCheck (pointer flip, deleting a losing manifest).
+    // No Query: only listing and pruning versions query, from the operator's CLI.
     this.table.grant(
       role,
       'dynamodb:GetItem',
-      'dynamodb:Query',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',

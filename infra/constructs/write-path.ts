@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,6 +14,7 @@ import { InvalidPropError } from './errors.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { deadLetterAlarm } from './queue-alarms.ts';
 import { SecureQueue } from './secure-queue.ts';
+import type { Snapshots } from './snapshots.ts';
 
 const {
   table: tableSettings,
@@ -21,8 +22,6 @@ const {
   eventSource: esSettings,
   queue: queueSettings,
 } = writePathSettings;
-
-/** Root of the repository: the esbuild project root and where package-lock.json lives. */
 
 /** FIFO event sources take at most 10 records per batch and no batching window. */
 const FIFO_MAX_BATCH_SIZE = 10;
@@ -89,6 +88,13 @@ export interface WritePathProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * The other DynamoDB tables a config snapshot may route writes to, besides the write path's own
+   * items table. The batch writer may write exactly these and the items table; a snapshot that routes
+   * anywhere else is refused when published (`ROUTE_NOT_GRANTED`).
+   * @default none: only the items table
+   */
+  readonly dataTables?: readonly ITable[];
 }
 
 /**
@@ -112,6 +118,11 @@ export class WritePath extends Construct {
   readonly deadLetterAlarm: Alarm;
   /** Fires when the ingest backlog's oldest message reaches `oldestMessageAgeThreshold`. */
   readonly oldestMessageAlarm: Alarm;
+  /** The tables the batch writer may write: the items table, then `dataTables`. */
+  readonly grantedTables: readonly ITable[];
+  /** The bootstrap routing (`TABLE_ROUTES`): the logical table `items` on the items table. */
+  readonly routes: RoutesConfig;
+  private readonly writeOptions: { readonly maxConcurrency: number; readonly deadlineMarginMs: number };
 
   constructor(scope: Construct, id: string, props: WritePathProps = {}) {
     super(scope, id);
@@ -121,6 +132,9 @@ export class WritePath extends Construct {
     checkVisibilityTimeout(visibilityTimeout, timeout);
 
     this.table = this.createTable(props.tableRemovalPolicy ?? RemovalPolicy.RETAIN);
+    this.grantedTables = [this.table, ...(props.dataTables ?? []).filter((t) => t !== this.table)];
+    this.routes = this.defaultRoutes();
+    this.writeOptions = resolveWriteOptions(props, timeout);
     const ingest = new SecureQueue(this, 'Ingest', {
       fifo,
       visibilityTimeout,
@@ -155,6 +169,22 @@ export class WritePath extends Construct {
     });
   }
 
+  /** Physical names of `grantedTables` (tokens until deploy), as `GRANTED_TABLES` carries them. */
+  get grantedTableNames(): string[] {
+    return this.grantedTables.map((table) => table.tableName);
+  }
+
+  /**
+   * Makes the batch writer follow the `pipeline` config snapshot of `snapshots`: reader access and
+   * environment, the granted tables as the only ones a route may name, and the batch writer's own
+   * routing and write options as the bootstrap document the first version starts from.
+   */
+  useSnapshots(snapshots: Snapshots): void {
+    snapshots.addGrantedTables(...this.grantedTableNames);
+    snapshots.addBootstrap({ routing: this.routes, writeOptions: this.writeOptions });
+    snapshots.bindReader(this.batchWriter);
+  }
+
   /** The write path's alarms, e.g. for `AlarmTopic.notify(...writePath.alarms)`. */
   get alarms(): Alarm[] {
     return [this.deadLetterAlarm, this.oldestMessageAlarm];
@@ -187,19 +217,7 @@ export class WritePath extends Construct {
   }
 
   private createFunction(props: WritePathProps, timeout: Duration): PipelineFunction {
-    const writeConcurrency = props.writeConcurrency ?? fnSettings.maxConcurrency;
-    if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1 || writeConcurrency > 256) {
-      throw new InvalidPropError('WritePath', 'writeConcurrency', String(writeConcurrency), 'use 1..256');
-    }
-    const deadlineMargin = props.deadlineMargin ?? Duration.millis(fnSettings.deadlineMarginMs);
-    if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
-      throw new InvalidPropError(
-        'WritePath',
-        'deadlineMargin',
-        deadlineMargin.toHumanString(),
-        `keep it below the function timeout (${timeout.toHumanString()})`,
-      );
-    }
+    const { maxConcurrency, deadlineMarginMs } = this.writeOptions;
     // An explicit role instead of the default one, whose AWS managed policy would let the
     // function write to any log group.
     const role = new Role(this, 'BatchWriterRole', {
@@ -219,14 +237,16 @@ export class WritePath extends Construct {
       logGroup: this.logGroup,
       tracing,
       environment: {
-        TABLE_ROUTES: this.tableRoutesJson(),
+        TABLE_ROUTES: Stack.of(this).toJsonString(this.routes),
         DLQ_URL: this.deadLetterQueue.queueUrl,
-        MAX_CONCURRENCY: String(writeConcurrency),
-        DEADLINE_MARGIN_MS: String(deadlineMargin.toMilliseconds()),
+        MAX_CONCURRENCY: String(maxConcurrency),
+        DEADLINE_MARGIN_MS: String(deadlineMarginMs),
       },
     });
     this.logGroup.grantWrite(role);
-    this.table.grant(role, 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // Exactly what the WriteBatcher sends: BatchWriteItem (puts and unversioned deletes) and
+    // conditional PutItem (versioned writes, tombstones included). It never calls DeleteItem.
+    for (const table of this.grantedTables) table.grant(role, 'dynamodb:BatchWriteItem', 'dynamodb:PutItem');
     // Permanent rejects go straight to the DLQ.
     this.deadLetterQueue.grant(role, 'sqs:SendMessage');
     if (tracing !== Tracing.DISABLED) {
@@ -239,7 +259,7 @@ export class WritePath extends Construct {
   }
 
   /** `TABLE_ROUTES` for the handler's Router, checked against its schema at synth time. */
-  private tableRoutesJson(): string {
+  private defaultRoutes(): RoutesConfig {
     const routes: RoutesConfig = {
       [DEFAULT_TABLE]: {
         tableName: this.table.tableName,
@@ -249,8 +269,28 @@ export class WritePath extends Construct {
         ops: ['put', 'delete'],
       },
     };
-    return Stack.of(this).toJsonString(RoutesSchema.parse(routes));
+    return RoutesSchema.parse(routes);
   }
+}
+
+function resolveWriteOptions(
+  props: WritePathProps,
+  timeout: Duration,
+): { maxConcurrency: number; deadlineMarginMs: number } {
+  const maxConcurrency = props.writeConcurrency ?? fnSettings.maxConcurrency;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 256) {
+    throw new InvalidPropError('WritePath', 'writeConcurrency', String(maxConcurrency), 'use 1..256');
+  }
+  const deadlineMargin = props.deadlineMargin ?? Duration.millis(fnSettings.deadlineMarginMs);
+  if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
+    throw new InvalidPropError(
+      'WritePath',
+      'deadlineMargin',
+      deadlineMargin.toHumanString(),
+      `keep it below the function timeout (${timeout.toHumanString()})`,
+    );
+  }
+  return { maxConcurrency, deadlineMarginMs: deadlineMargin.toMilliseconds() };
 }
 
 function defaultVisibilityTimeout(timeout: Duration): Duration {

@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { InstanceType, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { GpuInferenceDispatcher } from '../constructs/gpu-inference-dispatcher.ts';
 import { GpuNetwork, type GpuNetworkProps } from '../constructs/gpu-network.ts';
 import { type GpuModelRepository, GpuWorkerService } from '../constructs/gpu-worker-service.ts';
@@ -44,7 +45,9 @@ export class GpuInferenceStack extends Stack {
   readonly vpc: IVpc;
   readonly workers: GpuWorkerService;
   readonly dispatcher: GpuInferenceDispatcher;
+  /** The DLQ alarms: each message that dead-letters is an incident. */
   readonly alarms: Alarm[];
+  readonly alarmTopic: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: GpuInferenceStackProps = {}) {
     super(scope, id, props);
@@ -90,5 +93,17 @@ export class GpuInferenceStack extends Stack {
       dlqAlarm('RequestsDeadLetterAlarm', this.dispatcher.deadLetterQueue, 'inference-requests'),
       dlqAlarm('WorkDeadLetterAlarm', this.workDeadLetterQueue, 'gpu-work'),
     ];
+    // The scaling alarms (backlog, idle) change state as part of normal operation: no notifications.
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { displayName: 'GPU inference alarms' });
+    this.alarmTopic.notify(...this.alarms);
+
+    new CfnOutput(this, 'JobsTableName', { value: this.jobsTable.tableName });
+    new CfnOutput(this, 'InferenceRequestsQueueUrl', { value: this.dispatcher.requestsQueue.queueUrl });
+    new CfnOutput(this, 'InferenceRequestsDeadLetterQueueUrl', {
+      value: this.dispatcher.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'GpuWorkQueueUrl', { value: this.workQueue.queueUrl });
+    new CfnOutput(this, 'GpuWorkDeadLetterQueueUrl', { value: this.workDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
   }
 }

@@ -24,7 +24,7 @@ import { createSnapshotResources } from '../../shared/snapshots/local-resources.
 import {
   PIPELINE_CONFIG_SCHEMA_VERSION,
   type PipelineConfig,
-  parsePipelineConfig,
+  pipelineConfigParser,
   routerFor,
 } from '../../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../../shared/snapshots/publisher.ts';
@@ -39,6 +39,8 @@ export interface SnapshotsDemoOptions {
    * extra logical table `audit` on the first route's table; the routing change removes `audit`.
    */
   readonly routes: RoutesConfig;
+  /** Tables a route may name (`GRANTED_TABLES`). @default the tables of `routes` */
+  readonly grantedTables?: readonly string[];
   /** The snapshots table (e.g. the one the batch writer reads); created when missing. @default a new one */
   readonly snapshotsTable?: string;
   /** @default snapshotSettings.defaultName ('pipeline') */
@@ -71,10 +73,13 @@ export async function runSnapshotsDemo(options: SnapshotsDemoOptions): Promise<S
   const dynamodb = new DynamoDBClient({});
   const sqs = new SQSClient({});
   const resources = await createSnapshotResources({ dynamodb, sqs, tableName: options.snapshotsTable });
+  const grantedTables = options.grantedTables ?? Object.values(options.routes).map((r) => r.tableName);
+  const parse = pipelineConfigParser(grantedTables);
+  const bootstrap = parse({ routing: options.routes });
   const store = new DynamoDbSnapshotStore({ client: dynamodb, tableName: resources.tableName });
   const publisher = new SnapshotPublisher({
     store,
-    validate: parsePipelineConfig,
+    validate: parse,
     schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
   });
   // As the batch writer holds it: routing from the environment until a snapshot exists.
@@ -82,8 +87,8 @@ export async function runSnapshotsDemo(options: SnapshotsDemoOptions): Promise<S
     client: dynamodb,
     tableName: resources.tableName,
     name,
-    parse: parsePipelineConfig,
-    bootstrap: parsePipelineConfig({ routing: options.routes }),
+    parse,
+    bootstrap,
   });
   const poller = new SqsEventSourcePoller({
     sqs,
@@ -94,6 +99,8 @@ export async function runSnapshotsDemo(options: SnapshotsDemoOptions): Promise<S
       name,
       dlqUrl: resources.changesDlqUrl,
       maxAttempts: snapshotSettings.publisher.maxAttempts,
+      grantedTables,
+      bootstrap,
     }),
     batchSize: snapshotSettings.publisher.batchSize,
     functionName: 'snapshot-publisher-local',

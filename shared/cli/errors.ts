@@ -55,3 +55,17 @@ export class StackConfigError extends CliError {
     super(`${path}: ${detail}`, options);
   }
 }
+
+/**
+ * `snapshot publish` cannot tell which tables the pipeline may write, so it cannot refuse a route
+ * the batch writer would get AccessDenied on: it refuses to publish instead.
+ */
+export class GrantedTablesUnknownError extends CliError {
+  readonly code = 'GRANTED_TABLES_UNKNOWN';
+  constructor() {
+    super(
+      'cannot check the routing against the tables the pipeline may write: pass --granted-tables <t1,t2,…> ' +
+        '(the WritePath stack output GrantedTableNames), or use a stack file that lists grantedTables',
+    );
+  }
+}

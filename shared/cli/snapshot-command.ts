@@ -6,13 +6,23 @@ import { PipelineError } from '../errors.ts';
 import { DEFAULT_STACK_FILE, readStackFile } from '../local/stack-file.ts';
 import { parseJson } from '../snapshots/codec.ts';
 import { type DiffEntry, diffDocuments } from '../snapshots/diff.ts';
-import { PIPELINE_CONFIG_SCHEMA_VERSION, parsePipelineConfig } from '../snapshots/pipeline-config.ts';
+import {
+  PIPELINE_CONFIG_SCHEMA_VERSION,
+  parsePipelineConfig,
+  pipelineConfigParser,
+} from '../snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../snapshots/publisher.ts';
 import { parseMatchRules } from '../snapshots/rollout.ts';
 import { snapshotSettings } from '../snapshots/settings.ts';
 import { DynamoDbSnapshotStore } from '../snapshots/store.ts';
 import type { Manifest, Pointer } from '../snapshots/types.ts';
-import { CliError, SourceReadError, StackConfigError, UsageError } from './errors.ts';
+import {
+  CliError,
+  GrantedTablesUnknownError,
+  SourceReadError,
+  StackConfigError,
+  UsageError,
+} from './errors.ts';
 import type { CliIo } from './pipeline.ts';
 
 /** A snapshot operation failed; the message is the underlying error's, the code too. */
@@ -40,6 +50,7 @@ interface GlobalFlags {
   readonly table?: string;
   readonly stackFile: string;
   readonly name: string;
+  readonly grantedTables?: readonly string[];
 }
 
 export interface SnapshotCommandDeps {
@@ -58,7 +69,12 @@ export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Comm
     .description('Publish and manage configuration snapshots (immutable versions behind an atomic pointer)')
     .option('--table <name>', 'snapshots table (default: tables.snapshots of the stack file)')
     .option('--stack-file <path>', 'local stack file written by `npm run local`', DEFAULT_STACK_FILE)
-    .option('--name <name>', 'snapshot name', snapshotSettings.defaultName);
+    .option('--name <name>', 'snapshot name', snapshotSettings.defaultName)
+    .option(
+      '--granted-tables <names>',
+      'comma-separated tables a route may name (the WritePath stack output GrantedTableNames; default: grantedTables of the stack file)',
+      tableList,
+    );
 
   const run = (action: (ctx: Ctx, ...args: never[]) => Promise<void>) =>
     async function snapshotAction(this: Command, ...args: unknown[]): Promise<void> {
@@ -96,6 +112,8 @@ export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Comm
           flags.canary === undefined
             ? undefined
             : { percentage: flags.canary, match: parseMatchRules(flags.match) };
+        // Refuse rather than publish a routing the batch writer may not be allowed to write.
+        if (ctx.grantedTables === undefined) throw new GrantedTablesUnknownError();
         const { manifest, pointer } = await ctx.publisher.publish(ctx.name, document, {
           source: flags.source,
           rollout,
@@ -152,6 +170,7 @@ export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Comm
     .option('--percentage <pct>', 'serve the candidate to this percentage instead (0-100)', percentage)
     .action(
       run(async (ctx, flags: { percentage?: number }) => {
+        await checkVersion(ctx, (await ctx.publisher.list(ctx.name)).pointer?.candidate?.version);
         const pointer = await ctx.publisher.promote(ctx.name, {
           percentage: flags.percentage,
           source: 'cli',
@@ -166,6 +185,7 @@ export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Comm
     .requiredOption('--to <v>', 'version to serve', version)
     .action(
       run(async (ctx, flags: { to: number }) => {
+        await checkVersion(ctx, flags.to);
         const pointer = await ctx.publisher.rollback(ctx.name, flags.to, { source: 'cli' });
         io.stdout.write(`rolled back: ${describePointer(pointer)}\n`);
       }),
@@ -203,24 +223,38 @@ interface Ctx {
   readonly tableName: string;
   readonly client: DynamoDBClient;
   readonly publisher: SnapshotPublisher;
+  /** The tables a route may name; `undefined` when neither the flag nor the stack file says. */
+  readonly grantedTables: readonly string[] | undefined;
+  readonly validate: (document: unknown) => unknown;
 }
 
 async function context(flags: GlobalFlags, io: CliIo, deps: SnapshotCommandDeps): Promise<Ctx> {
-  const { tableName, client } = await target(flags, io, deps);
+  const { tableName, client, grantedTables: fromStack } = await target(flags, io, deps);
+  const grantedTables = flags.grantedTables ?? fromStack;
+  const validate = grantedTables === undefined ? parsePipelineConfig : pipelineConfigParser(grantedTables);
   const store = new DynamoDbSnapshotStore({ client, tableName });
   const publisher = new SnapshotPublisher({
     store,
-    validate: parsePipelineConfig,
+    validate,
     schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
   });
-  return { name: flags.name, tableName, client, publisher };
+  return { name: flags.name, tableName, client, publisher, grantedTables, validate };
+}
+
+/**
+ * Before a pointer moves to an existing version (rollback, promote): checks it against the granted
+ * tables when they are known, since the grants may have changed since it was published.
+ */
+async function checkVersion(ctx: Ctx, version: number | undefined): Promise<void> {
+  if (ctx.grantedTables === undefined || version === undefined) return;
+  ctx.validate((await ctx.publisher.read(ctx.name, version)).data);
 }
 
 async function target(
   flags: GlobalFlags,
   io: CliIo,
   deps: SnapshotCommandDeps,
-): Promise<{ tableName: string; client: DynamoDBClient }> {
+): Promise<{ tableName: string; client: DynamoDBClient; grantedTables?: readonly string[] }> {
   if (flags.table !== undefined)
     return { tableName: flags.table, client: deps.client ?? new DynamoDBClient({}) };
   const path = resolve(io.cwd, flags.stackFile);
@@ -237,7 +271,7 @@ async function target(
       // Local emulators do not check credentials; these keep the SDK from looking for real ones.
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-  return { tableName, client };
+  return { tableName, client, ...(stack.grantedTables ? { grantedTables: stack.grantedTables } : {}) };
 }
 
 async function readText(path: string): Promise<string> {
@@ -320,6 +354,15 @@ function count(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
+}
+
+function tableList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) throw new InvalidArgumentError('expected one or more table names, comma-separated');
+  return names;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -59,6 +59,21 @@ export class DynamoDbValidationError extends PipelineError {
   }
 }
 
+/**
+ * DynamoDB refused the write for lack of permission (AccessDeniedException): the function's role may
+ * not write this table — permanent, since retrying cannot grant it.
+ */
+export class DynamoDbAccessDeniedError extends PipelineError {
+  readonly code = 'ACCESS_DENIED';
+  constructor(
+    readonly tableName: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`DynamoDB denied the write to table ${tableName}: ${detail}`, options);
+  }
+}
+
 /** `add()` after `close()`. */
 export class WriteBatcherClosedError extends PipelineError {
   readonly code = 'WRITE_BATCHER_CLOSED';

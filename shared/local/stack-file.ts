@@ -10,6 +10,8 @@ const StackSchema = z.object({
   queues: z.record(z.string(), z.object({ url: z.string().url(), dlqUrl: z.string().url().optional() })),
   /** Logical table name (`items`, …) → physical table name. */
   tables: z.record(z.string(), z.string().min(1)),
+  /** Physical tables a config snapshot may route to (the batch writer's GRANTED_TABLES). */
+  grantedTables: z.array(z.string().min(1)).optional(),
 });
 
 /** What `npm run local` started and created, for other tools (the CLI, the demo) to find. */

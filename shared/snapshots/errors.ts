@@ -114,6 +114,26 @@ export class InvalidSnapshotDocumentError extends PipelineError {
   }
 }
 
+/**
+ * A route of the pipeline configuration names a physical table the pipeline is not granted to
+ * write (its WritePath `dataTables` plus the items table): publishing it would make the batch writer
+ * fail with AccessDenied. `path` is where the table is named, e.g. `routing.orders.tableName`.
+ */
+export class RouteNotGrantedError extends PipelineError {
+  readonly code = 'ROUTE_NOT_GRANTED';
+  constructor(
+    readonly tableName: string,
+    readonly path: string,
+    readonly grantedTables: readonly string[],
+  ) {
+    const granted = grantedTables.length === 0 ? 'none' : grantedTables.join(', ');
+    super(
+      `${path}: table "${tableName}" is not one the pipeline may write (granted: ${granted}); ` +
+        'add it to the WritePath dataTables and deploy before routing to it',
+    );
+  }
+}
+
 /** A document (a file, a message) is not JSON. */
 export class InvalidSnapshotJsonError extends PipelineError {
   readonly code = 'INVALID_JSON';

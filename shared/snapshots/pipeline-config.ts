@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Router, RoutesSchema } from '../routing.ts';
 import { writePathSettings } from '../settings.ts';
-import { InvalidSnapshotDocumentError } from './errors.ts';
+import { InvalidSnapshotDocumentError, RouteNotGrantedError } from './errors.ts';
 
 /** Version of this schema, recorded in every manifest the pipeline publishes. */
 export const PIPELINE_CONFIG_SCHEMA_VERSION = 1;
@@ -42,17 +42,54 @@ export const PipelineConfigSchema = z.strictObject({
 export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 
+export interface PipelineConfigParseOptions {
+  /**
+   * The physical tables a route may name: the ones the batch writer is granted to write
+   * (`GRANTED_TABLES`). A route to any other table throws `RouteNotGrantedError`.
+   * @default no check (only the schema is validated)
+   */
+  readonly grantedTables?: readonly string[];
+}
+
 /**
  * Validates a pipeline configuration document and fills in defaults; throws
- * `InvalidSnapshotDocumentError` naming the first bad path (e.g. `routing.items.tableName`).
+ * `InvalidSnapshotDocumentError` naming the first bad path (e.g. `routing.items.tableName`), or
+ * `RouteNotGrantedError` for a route to a table outside `options.grantedTables`.
  */
-export function parsePipelineConfig(value: unknown): PipelineConfig {
+export function parsePipelineConfig(
+  value: unknown,
+  options: PipelineConfigParseOptions = {},
+): PipelineConfig {
   const parsed = PipelineConfigSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const path = issue.path.map(String).join('.');
-  const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
-  throw new InvalidSnapshotDocumentError(path, `${issue.message}${more}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.');
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
+    throw new InvalidSnapshotDocumentError(path, `${issue.message}${more}`);
+  }
+  if (options.grantedTables !== undefined) checkGranted(parsed.data.routing, options.grantedTables);
+  return parsed.data;
+}
+
+/**
+ * The parse every publisher and reader of the `pipeline` snapshot uses: the schema plus the rule
+ * that routes name only granted tables.
+ *
+ * @example
+ * const parse = pipelineConfigParser(env.grantedTables);
+ * createSnapshotReader({ client, tableName, parse });
+ */
+export function pipelineConfigParser(grantedTables: readonly string[]): (value: unknown) => PipelineConfig {
+  return (value) => parsePipelineConfig(value, { grantedTables });
+}
+
+function checkGranted(routing: PipelineConfig['routing'], grantedTables: readonly string[]): void {
+  const granted = new Set(grantedTables);
+  for (const [logical, route] of Object.entries(routing)) {
+    if (!granted.has(route.tableName)) {
+      throw new RouteNotGrantedError(route.tableName, `routing.${logical}.tableName`, grantedTables);
+    }
+  }
 }
 
 const routers = new WeakMap<PipelineConfig, Router>();

@@ -28,6 +28,8 @@ export const snapshotSettings = {
     batchSize: 10,
     /** Receives before a change that keeps failing moves to the DLQ. */
     maxReceiveCount: 5,
+    /** Most concurrent publisher invocations the event source drives: SQS's minimum. */
+    maxConcurrency: 2,
   },
 } as const;
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type PipelineApp } from '../../infra/app.ts';
 import { InvalidContextError } from '../../infra/constructs/errors.ts';
 import { contextFlag } from '../../infra/context.ts';
-import { arnOf, logicalIdOf, tempOutdir, testContext } from './support.ts';
+import { arnOf, logicalIdOf, renderJoin, tempOutdir, testContext } from './support.ts';
 
 // The whole app as `cdk synth` builds it, esbuild bundling included, with cdk-nag on: synthesised
 // once, in beforeAll, because bundling is the slow part.
@@ -45,7 +45,9 @@ describe('the pipeline app', () => {
     // Act
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
     // Assess: the Serverless pack reports its acknowledged findings (e.g. SQS event sources have no on-failure destination)
-    const serverless = report.pluginReports.find((r: { pluginName: string }) => r.pluginName === 'Serverless');
+    const serverless = report.pluginReports.find(
+      (r: { pluginName: string }) => r.pluginName === 'Serverless',
+    );
     expect(serverless?.conclusion).toBe('success');
     expect(serverless?.suppressedViolations.map((v: { ruleName: string }) => v.ruleName)).toContain(
       'Serverless-LambdaEventSourceMappingDestination',
@@ -63,7 +65,7 @@ describe('the pipeline app', () => {
 
   it('bundles the batch writer as minified ESM with a source map and a require shim', () => {
     // Prepare
-    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    const fn = template.toJSON().Resources[logicalIdOf(pipeline.writePath.writePath.batchWriter)];
     const assetHash = String(fn?.Properties.Code.S3Key).replace(/\.zip$/, '');
     const assetDir = join(outdir, `asset.${assetHash}`);
     // Act
@@ -76,7 +78,7 @@ describe('the pipeline app', () => {
 
   it('loads as an ES module on Node.js 24 and answers an empty batch', () => {
     // Prepare
-    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    const fn = template.toJSON().Resources[logicalIdOf(pipeline.writePath.writePath.batchWriter)];
     const bundle = join(
       outdir,
       `asset.${String(fn?.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
@@ -104,7 +106,7 @@ describe('the pipeline app', () => {
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({ batchItemFailures: [] });
   });
 
-  it('sends both write path alarms, on alarm and on recovery, to the alarm topic', () => {
+  it('sends both write path alarms and the config-changes DLQ alarm, on alarm and on recovery, to the alarm topic', () => {
     // Prepare
     const topic = { Ref: logicalIdOf(pipeline.writePath.alarmTopic.topic) };
     // Act
@@ -112,7 +114,57 @@ describe('the pipeline app', () => {
       Properties: { AlarmActions: [topic], OKActions: [topic] },
     });
     // Assess
-    expect(Object.keys(alarms)).toHaveLength(2);
+    expect(Object.keys(alarms).sort()).toEqual(
+      [
+        ...pipeline.writePath.writePath.alarms.map((a) => logicalIdOf(a)),
+        logicalIdOf(pipeline.writePath.snapshots.deadLetterAlarm),
+      ].sort(),
+    );
+  });
+
+  it('hands the publisher the granted tables and the bootstrap document: the items route, write options, models', () => {
+    // Prepare
+    const tableRef = `<Ref:${logicalIdOf(pipeline.writePath.writePath.table)}>`;
+    const fn = template.toJSON().Resources[logicalIdOf(pipeline.writePath.snapshots.publisher)];
+    const variables = fn.Properties.Environment.Variables;
+    // Act
+    const granted = JSON.parse(renderJoin(variables.GRANTED_TABLES));
+    const bootstrap = JSON.parse(renderJoin(variables.BOOTSTRAP_CONFIG));
+    // Assess
+    expect(granted).toEqual([tableRef]);
+    expect(bootstrap).toEqual({
+      routing: {
+        items: {
+          tableName: tableRef,
+          partitionKey: 'pk',
+          sortKey: 'sk',
+          keyType: 'S',
+          ops: ['put', 'delete'],
+        },
+      },
+      writeOptions: { maxConcurrency: 8, deadlineMarginMs: 1500 },
+      models: { 'shelf-classifier': { version: '1' } },
+    });
+  });
+
+  it('hands every snapshot reader the same granted tables: the batch writer and the dispatcher', () => {
+    // Prepare
+    const tableRef = `<Ref:${logicalIdOf(pipeline.writePath.writePath.table)}>`;
+    const writer = template.toJSON().Resources[logicalIdOf(pipeline.writePath.writePath.batchWriter)];
+    const gpu = Template.fromStack(pipeline.gpuInference!).toJSON();
+    const dispatcher =
+      gpu.Resources[
+        pipeline.gpuInference!.getLogicalId(
+          pipeline.gpuInference!.dispatcher.function.node.defaultChild as never,
+        )
+      ];
+    // Act
+    const fromWriter = JSON.parse(renderJoin(writer.Properties.Environment.Variables.GRANTED_TABLES));
+    const fromDispatcher = JSON.stringify(dispatcher.Properties.Environment.Variables.GRANTED_TABLES);
+    // Assess
+    expect(fromWriter).toEqual([tableRef]);
+    expect(fromDispatcher).toContain(logicalIdOf(pipeline.writePath.writePath.table));
+    expect(pipeline.gpuInference!.dependencies.map((s) => s.stackName)).toEqual(['WritePath']);
   });
 
   it('encrypts the alarm topic with a rotated key that CloudWatch may use', () => {
@@ -163,9 +215,21 @@ describe('the pipeline app', () => {
 
   it('outputs the table name and the queue URLs for producers and operators', () => {
     // Act
-    const outputs = Object.keys(template.findOutputs('*')).sort();
+    const outputs = Object.keys(template.findOutputs('*'))
+      // CDK's own outputs for the GPU stack's references to this one.
+      .filter((name) => !name.startsWith('PublishOutput'))
+      .sort();
     // Assess
-    expect(outputs).toEqual(['AlarmTopicArn', 'DeadLetterQueueUrl', 'IngestQueueUrl', 'TableName']);
+    expect(outputs).toEqual([
+      'AlarmTopicArn',
+      'ConfigChangesDeadLetterQueueUrl',
+      'ConfigChangesQueueUrl',
+      'DeadLetterQueueUrl',
+      'GrantedTableNames',
+      'IngestQueueUrl',
+      'SnapshotsTableName',
+      'TableName',
+    ]);
   });
 });
 
@@ -177,10 +241,10 @@ describe('stack composition', () => {
     // Assess
     expect(withGpu.gpuInference).toBeDefined();
     expect(withoutGpu.gpuInference).toBeUndefined();
-    expect(withoutGpu.app.node.children.map((c) => c.node.id).sort()).toEqual(['Snapshots', 'WritePath']);
+    expect(withoutGpu.app.node.children.map((c) => c.node.id).sort()).toEqual(['WritePath']);
   });
 
-  it('points the batch writer at the pipeline snapshot and lets it read only that table', () => {
+  it('points the batch writer at the pipeline snapshot and lets it only GetItem that table', () => {
     // Prepare
     const { writePath } = buildApp({ outdir: tempOutdir(), context: { gpu: 'false' } });
     const template = Template.fromStack(writePath);
@@ -194,7 +258,7 @@ describe('stack composition', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: Match.arrayWith(['dynamodb:GetItem', 'dynamodb:Query']),
+            Action: 'dynamodb:GetItem',
             Resource: Match.not(Match.stringLikeRegexp('\\*')),
           }),
         ]),

@@ -89,18 +89,41 @@ describe('GpuInferenceStack', () => {
     });
   });
 
-  it('starts the service at zero tasks on the capacity provider', () => {
+  it('leaves the desired count out of the template, so a deploy never resets the running tasks', () => {
     // Prepare
     const [capacityProvider] = Object.keys(template.findResources('AWS::ECS::CapacityProvider'));
     // Assess
     template.hasResourceProperties('AWS::ECS::Service', {
-      DesiredCount: 0,
+      DesiredCount: Match.absent(),
       CapacityProviderStrategy: [Match.objectLike({ CapacityProvider: { Ref: capacityProvider } })],
     });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 0,
       MaxCapacity: 2,
     });
+  });
+
+  it('creates the service only after the cluster has its capacity provider association', () => {
+    // Prepare
+    const [association] = Object.keys(
+      template.findResources('AWS::ECS::ClusterCapacityProviderAssociations'),
+    );
+    const service = template.toJSON().Resources[logicalIdOf(stack.workers.service)];
+    // Assess
+    expect(association).toBeDefined();
+    expect(service.DependsOn).toContain(association);
+  });
+
+  it('lets Application Auto Scaling use its ECS service-linked role instead of a role of its own', () => {
+    // Assess
+    const roles = Object.values(template.findResources('AWS::IAM::Role')).map((r) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument),
+    );
+    expect(roles.filter((doc) => doc.includes('application-autoscaling.amazonaws.com'))).toEqual([]);
+    const target = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0];
+    expect(JSON.stringify(target?.Properties.RoleARN)).toContain(
+      ':role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService',
+    );
   });
 
   it('scales out from zero at 1 message of backlog, counting in-flight messages, and has no CPU scaling', () => {
@@ -139,14 +162,34 @@ describe('GpuInferenceStack', () => {
     ).toEqual({});
   });
 
-  it('scales in to zero only after the backlog, in-flight included, stayed empty', () => {
+  it('scales in to zero only after gpu-work was observed empty for 5 minutes while tasks ran', () => {
+    // Prepare
+    const alarm = template.toJSON().Resources[logicalIdOf(stack.workers.idleAlarm)].Properties;
+    const expressions = alarm.Metrics.filter((m: { Expression?: string }) => m.Expression).map(
+      (m: { Expression: string }) => m.Expression,
+    );
     // Assess
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Threshold: 0,
-      ComparisonOperator: 'LessThanOrEqualToThreshold',
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: logicalIdOf(stack.workers.node.findChild('ScaleIn')) }],
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'visible + inflight' })]),
+    });
+    expect(expressions.join(' ')).toContain('(tasks > 0) AND (visible == 0) AND (inflight == 0)');
+    expect(expressions.join(' ')).not.toContain('FILL');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: logicalIdOf(stack.workers.node.findChild('ScaleIn')) }],
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Id: 'tasks',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Namespace: 'ECS/ContainerInsights', MetricName: 'DesiredTaskCount' }),
+            Stat: 'Maximum',
+          }),
+        }),
+      ]),
     });
   });
 
@@ -166,13 +209,11 @@ describe('GpuInferenceStack', () => {
     expect(actionsOn(statements, arnOf(logicalIdOf(stack.workQueue)))).toEqual([
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
-      'sqs:GetQueueAttributes',
-      'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
     ]);
     expect(actionsOn(statements, arnOf(logicalIdOf(stack.jobsTable)))).toEqual(['dynamodb:PutItem']);
     const protection = statements.find((s) => JSON.stringify(s.Action).includes('TaskProtection'));
-    expect(protection?.Action).toEqual(['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection']);
+    expect(protection?.Action).toEqual('ecs:UpdateTaskProtection');
     expect(JSON.stringify(protection?.Resource)).toContain(
       `":task/",{"Ref":"${logicalIdOf(stack.workers.cluster)}"},"/*"`,
     );
@@ -190,6 +231,11 @@ describe('GpuInferenceStack', () => {
       'dynamodb:BatchGetItem',
       'dynamodb:PutItem',
     ]);
+    const workQueueArn = JSON.stringify(arnOf(logicalIdOf(stack.workQueue)));
+    const onWorkQueue = statements.filter((s) =>
+      [s.Resource].flat().some((r) => JSON.stringify(r) === workQueueArn),
+    );
+    expect(onWorkQueue.flatMap((s) => [s.Action].flat())).toEqual(['sqs:SendMessage']);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -201,6 +247,57 @@ describe('GpuInferenceStack', () => {
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('lets the container instances do only what the ECS agent does: no CloudWatch Logs on *', () => {
+    // Prepare
+    const role = stack.workers.autoScalingGroup.role;
+    const statements = statementsOfRole(template, logicalIdOf(role));
+    // Assess
+    expect(actionsOn(statements, arnOf(logicalIdOf(stack.workers.cluster)))).toEqual([
+      'ecs:DeregisterContainerInstance',
+      'ecs:RegisterContainerInstance',
+      'ecs:Submit*',
+    ]);
+    expect(actionsOn(statements, '*')).toEqual([
+      'ecr:GetAuthorizationToken',
+      'ecs:DiscoverPollEndpoint',
+      'ecs:Poll',
+      'ecs:StartTelemetrySession',
+    ]);
+    expect(statements.find((s) => JSON.stringify(s.Action).includes('ecs:Poll'))?.Condition).toEqual({
+      ArnEquals: { 'ecs:cluster': arnOf(logicalIdOf(stack.workers.cluster)) },
+    });
+    expect(JSON.stringify(statements)).not.toContain('logs:');
+  });
+
+  it('notifies the alarm topic when a message dead-letters, and keeps dead letters 14 days', () => {
+    // Prepare
+    const topic = logicalIdOf(stack.alarmTopic.topic);
+    // Assess
+    for (const queue of [stack.workDeadLetterQueue, stack.dispatcher.deadLetterQueue]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(queue), 'QueueName'] } }],
+        AlarmActions: [{ Ref: topic }],
+        OKActions: [{ Ref: topic }],
+      });
+      expect(template.toJSON().Resources[logicalIdOf(queue)].Properties.MessageRetentionPeriod).toBe(
+        14 * 24 * 3600,
+      );
+    }
+  });
+
+  it('outputs the jobs table, the queues and their DLQs, and the alarm topic', () => {
+    // Assess
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs).toMatchObject({
+      JobsTableName: { Value: { Ref: logicalIdOf(stack.jobsTable) } },
+      InferenceRequestsQueueUrl: { Value: { Ref: logicalIdOf(stack.dispatcher.requestsQueue) } },
+      InferenceRequestsDeadLetterQueueUrl: { Value: { Ref: logicalIdOf(stack.dispatcher.deadLetterQueue) } },
+      GpuWorkQueueUrl: { Value: { Ref: logicalIdOf(stack.workQueue) } },
+      GpuWorkDeadLetterQueueUrl: { Value: { Ref: logicalIdOf(stack.workDeadLetterQueue) } },
+      AlarmTopicArn: { Value: { Ref: logicalIdOf(stack.alarmTopic.topic) } },
     });
   });
 

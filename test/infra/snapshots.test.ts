@@ -6,7 +6,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidPropError } from '../../infra/constructs/errors.ts';
 import { Snapshots } from '../../infra/constructs/snapshots.ts';
 import { addNagChecks } from '../../infra/nag.ts';
-import { SnapshotsStack } from '../../infra/stacks/snapshots-stack.ts';
 import { actionsOn, arnOf, logicalIdOf, statementsOfRole, tempOutdir, testContext } from './support.ts';
 
 // One synth of the construct with its defaults (and a reader and a reader function), shared by
@@ -23,6 +22,9 @@ beforeAll(() => {
   addNagChecks(app);
   stack = new Stack(app, 'Test');
   snapshots = new Snapshots(stack, 'Snapshots');
+  snapshots.addGrantedTables('items-table', 'orders-table');
+  snapshots.addBootstrap({ routing: { items: { tableName: 'items-table', partitionKey: 'pk' } } });
+  snapshots.addBootstrap({ models: { classifier: { version: 'v1' } } });
   const reader = new Role(stack, 'Reader', { assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com') });
   snapshots.grantRead(reader);
   template = Template.fromStack(stack);
@@ -100,12 +102,29 @@ describe('config-changes queue', () => {
 });
 
 describe('publisher', () => {
-  it('runs on Node.js 24, ARM64, with one reserved execution', () => {
+  it('runs on Node.js 24, ARM64, without reserved concurrency (the event source bounds it)', () => {
     // Assess
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: Runtime.NODEJS_24_X.name,
       Architectures: ['arm64'],
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  it('is told the granted tables and the bootstrap document the first version starts from', () => {
+    // Act
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { DLQ_URL: { Ref: ids.dlq } } } },
+      }),
+    );
+    const variables = fn!.Properties.Environment.Variables;
+    // Assess
+    expect(JSON.parse(variables.GRANTED_TABLES)).toEqual(['items-table', 'orders-table']);
+    expect(JSON.parse(variables.BOOTSTRAP_CONFIG)).toEqual({
+      routing: { items: { tableName: 'items-table', partitionKey: 'pk' } },
+      writeOptions: {},
+      models: { classifier: { version: 'v1' } },
     });
   });
 
@@ -122,16 +141,17 @@ describe('publisher', () => {
     });
   });
 
-  it('takes batches of up to 10 changes and reports partial failures', () => {
+  it('takes batches of up to 10 changes, reports partial failures, and runs at most 2 at once', () => {
     // Assess
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(ids.queue),
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
   });
 
-  it('may only read and write items of its table, not scan or delete it', () => {
+  it('may only get and write items of its table, as its code path does: no Query, Scan or table deletion', () => {
     // Act
     const actions = actionsOn(statementsOfRole(template, ids.role), arnOf(ids.table));
     // Assess
@@ -141,7 +161,6 @@ describe('publisher', () => {
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
   });
@@ -157,14 +176,14 @@ describe('publisher', () => {
 });
 
 describe('readers', () => {
-  it('grantRead allows GetItem and Query on the table only', () => {
+  it('grantRead allows GetItem on the table only: all a reader sends', () => {
     // Act
     const actions = actionsOn(statementsOfRole(template, ids.reader), arnOf(ids.table));
     // Assess
-    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actions).toEqual(['dynamodb:GetItem']);
   });
 
-  it('bindReader hands a function the table name and snapshot name', () => {
+  it('bindReader hands a function the table name, snapshot name and granted tables', () => {
     // Prepare
     const local = new Stack(new App({ context: testContext }), 'Reader');
     const construct = new Snapshots(local, 'Snapshots', { snapshotName: 'routing' });
@@ -173,13 +192,18 @@ describe('readers', () => {
       handler: 'index.handler',
       code: Code.fromInline('export const handler = async () => {};'),
     });
-    // Act
+    // Act: tables declared after the binding still reach the reader.
     construct.bindReader(fn);
+    construct.addGrantedTables('items-table');
     // Assess
     Template.fromStack(local).hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Environment: {
-        Variables: { SNAPSHOTS_TABLE: { Ref: logicalIdOf(construct.table) }, SNAPSHOT_NAME: 'routing' },
+        Variables: {
+          SNAPSHOTS_TABLE: { Ref: logicalIdOf(construct.table) },
+          SNAPSHOT_NAME: 'routing',
+          GRANTED_TABLES: '["items-table"]',
+        },
       },
     });
   });
@@ -202,19 +226,6 @@ describe('alarms and compliance', () => {
     // Assess
     expect(synth).not.toThrow();
   });
-
-  it('the stack outputs the table and queue URLs', () => {
-    // Prepare
-    const local = new SnapshotsStack(new App({ context: testContext }), 'Snapshots');
-    // Act
-    const outputs = Template.fromStack(local).findOutputs('*');
-    // Assess
-    expect(Object.keys(outputs).sort()).toEqual([
-      'ConfigChangesDeadLetterQueueUrl',
-      'ConfigChangesQueueUrl',
-      'SnapshotsTableName',
-    ]);
-  });
 });
 
 describe('props', () => {
@@ -227,18 +238,25 @@ describe('props', () => {
     expect(build).toThrow(InvalidPropError);
   });
 
-  it('rejects a reserved concurrency below 1 and removes it on null', () => {
-    // Prepare
-    const local = new Stack(new App({ context: testContext }), 'Free');
+  it.each([1, 1001, 2.5])('rejects an event source maximum concurrency of %s, naming it', (value) => {
     // Act
-    const build = () => new Snapshots(local, 'Zero', { reservedConcurrency: 0 });
-    new Snapshots(local, 'Unreserved', { reservedConcurrency: null });
+    const build = () =>
+      new Snapshots(new Stack(new App({ context: testContext }), 'Bad'), 'Snapshots', {
+        maxConcurrency: value,
+      });
     // Assess
-    expect(build).toThrow(/reservedConcurrency is 0/);
-    Template.fromStack(local).resourcePropertiesCountIs(
-      'AWS::Lambda::Function',
-      { ReservedConcurrentExecutions: Match.absent() },
-      1,
-    );
+    expect(build).toThrow(InvalidPropError);
+    expect(build).toThrow(`Snapshots maxConcurrency is ${value}; use 2..1000`);
+  });
+
+  it('passes maxConcurrency to the event source', () => {
+    // Prepare
+    const local = new Stack(new App({ context: testContext }), 'Wide');
+    // Act
+    new Snapshots(local, 'Snapshots', { maxConcurrency: 5 });
+    // Assess
+    Template.fromStack(local).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
   });
 });

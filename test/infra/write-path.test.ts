@@ -1,6 +1,9 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WritePath } from '../../infra/constructs/write-path.ts';
 import { writePathSettings } from '../../shared/settings.ts';
 import {
   actionsOn,
@@ -10,6 +13,7 @@ import {
   type Statement,
   statementsOfRole,
   tempOutdir,
+  testContext,
   type WritePathFixture,
   writePathFixture,
 } from './support.ts';
@@ -256,11 +260,38 @@ describe('least privilege', () => {
     statements = statementsOfRole(template, ids.role);
   });
 
-  it('lets the function write the table only with BatchWriteItem, PutItem and DeleteItem', () => {
+  it('lets the function write the table only with what the WriteBatcher sends: BatchWriteItem and PutItem', () => {
     // Act
     const actions = actionsOn(statements, arnOf(ids.table));
     // Assess
-    expect(actions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem']);
+    expect(actions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+  });
+
+  it('grants the same writes on each data table a snapshot may route to, and nothing on any other', () => {
+    // Prepare
+    const stack = new Stack(new App({ context: testContext }), 'Data');
+    const orders = Table.fromTableName(stack, 'Orders', 'orders-table');
+    const audit = Table.fromTableName(stack, 'Audit', 'audit-table');
+    // Act
+    const writePath = new WritePath(stack, 'WritePath', { dataTables: [orders, audit] });
+    const local = Template.fromStack(stack);
+    const role = statementsOfRole(local, logicalIdOf(writePath.batchWriter.role as Role));
+    const onTable = (name: string) =>
+      role
+        .filter((st) => JSON.stringify(st.Resource).includes(`:table/${name}`))
+        .flatMap((st) => [st.Action].flat())
+        .sort();
+    const tables = role.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+    // Assess
+    expect(writePath.grantedTables).toEqual([writePath.table, orders, audit]);
+    expect(stack.resolve(writePath.grantedTableNames)).toEqual([
+      { Ref: logicalIdOf(writePath.table) },
+      'orders-table',
+      'audit-table',
+    ]);
+    expect(onTable('orders-table')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    expect(onTable('audit-table')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    expect(tables.flatMap((st) => [st.Resource].flat())).toHaveLength(3);
   });
 
   it('lets the function only send to the DLQ', () => {

@@ -30,7 +30,12 @@ export type FaultRule =
   /** Answer 500 InternalServerError instead of forwarding. */
   | { readonly kind: 'internal-error'; readonly rate: number; readonly operations?: readonly string[] }
   /** Destroy the client's socket without an answer (the SDK sees a connection reset). */
-  | { readonly kind: 'reset'; readonly rate: number; readonly operations?: readonly string[] };
+  | { readonly kind: 'reset'; readonly rate: number; readonly operations?: readonly string[] }
+  /**
+   * Answer 400 AccessDeniedException, as IAM does, to every request that names one of `tables`
+   * (a BatchWriteItem naming it among others included: IAM refuses the whole request).
+   */
+  | { readonly kind: 'access-denied'; readonly tables: readonly string[] };
 
 /** What the proxy has done so far. */
 export interface FaultStats {
@@ -41,6 +46,8 @@ export interface FaultStats {
   throttled: number;
   internalErrors: number;
   resets: number;
+  /** Requests answered with AccessDeniedException. */
+  accessDenied: number;
 }
 
 export interface FaultProxy {
@@ -61,7 +68,8 @@ export interface FaultProxyOptions {
   readonly seed?: number;
 }
 
-type RequestFault = Exclude<FaultRule, { kind: 'unprocessed' }>;
+type RequestFault = Exclude<FaultRule, { kind: 'unprocessed' } | { kind: 'access-denied' }>;
+type AccessDeniedRule = Extract<FaultRule, { kind: 'access-denied' }>;
 type WriteRequests = Record<string, unknown[]>;
 
 const JSON_TYPE = 'application/x-amz-json-1.0';
@@ -70,6 +78,7 @@ const ERROR_TYPES = {
     'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
   ThrottlingException: 'com.amazon.coral.availability#ThrottlingException',
   InternalServerError: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+  AccessDeniedException: 'com.amazon.coral.service#AccessDeniedException',
 } as const;
 
 /**
@@ -91,6 +100,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     throttled: 0,
     internalErrors: 0,
     resets: 0,
+    accessDenied: 0,
   };
   let rules = options.rules ?? [];
   const agent = new Agent({ keepAlive: true });
@@ -126,9 +136,19 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const body = await readBody(req);
     stats.requests++;
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const deny = rules.find((rule): rule is AccessDeniedRule => rule.kind === 'access-denied');
+    const deniedTable = deny && tablesOf(body).find((table) => deny.tables.includes(table));
+    if (deniedTable !== undefined) {
+      stats.accessDenied++;
+      return sendJson(res, 400, {
+        __type: ERROR_TYPES.AccessDeniedException,
+        message: `User: arn:aws:sts::123456789012:assumed-role/batch-writer is not authorized to perform: dynamodb:${operation} on resource: arn:aws:dynamodb:us-east-1:123456789012:table/${deniedTable}`,
+      });
+    }
     const fault = rules.find(
       (rule): rule is RequestFault =>
         rule.kind !== 'unprocessed' &&
+        rule.kind !== 'access-denied' &&
         (rule.operations === undefined || rule.operations.includes(operation)) &&
         random() < rule.rate,
     );
@@ -209,6 +229,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** The tables a request names: `TableName`, or the keys of BatchWriteItem's `RequestItems`. */
+function tablesOf(body: Buffer): string[] {
+  try {
+    const input = JSON.parse(body.toString('utf8')) as { TableName?: string; RequestItems?: object };
+    return [...(input.TableName ? [input.TableName] : []), ...Object.keys(input.RequestItems ?? {})];
+  } catch {
+    return [];
+  }
 }
 
 /** Keeps each write with probability 1 − `fraction`. */

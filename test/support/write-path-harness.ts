@@ -10,10 +10,15 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SqsEventSourcePoller } from '../../shared/local/poller.ts';
 import type { WritePathResources } from '../../shared/local/resources.ts';
 import { startLocalWritePath } from '../../shared/local/write-path.ts';
+import type { PipelineConfigInput } from '../../shared/snapshots/pipeline-config.ts';
 
 export interface WritePathHarness {
   readonly resources: WritePathResources;
   readonly poller: SqsEventSourcePoller;
+  /** The GRANTED_TABLES the batch writer got: the items table and `dataTables`. */
+  readonly grantedTables: readonly string[];
+  /** The batch writer's bootstrap document, for a publisher on the same snapshots. */
+  readonly bootstrap: PipelineConfigInput;
   /** Sends raw bodies (objects are JSON-encoded), ten per request, in order. */
   send(bodies: readonly unknown[], options?: { groupId?: (i: number) => string }): Promise<void>;
   /** Waits until the ingest queue is empty and no invocation runs. */
@@ -37,14 +42,17 @@ export async function startWritePath(
     batchSize?: number;
     timeoutMs?: number;
     handlerEnv?: Record<string, string>;
+    /** Other tables a config snapshot may route to (GRANTED_TABLES), as WritePath's dataTables. */
+    dataTables?: readonly string[];
   } = {},
 ): Promise<WritePathHarness> {
   const sqs = new SQSClient({});
   const dynamodb = new DynamoDBClient({});
-  const { resources, poller } = await startLocalWritePath({
+  const { resources, poller, grantedTables, bootstrap } = await startLocalWritePath({
     dynamodb,
     sqs,
     fifo: options.fifo,
+    ...(options.dataTables ? { dataTables: options.dataTables } : {}),
     visibilityTimeoutSeconds: 2,
     maxReceiveCount: 3,
     handlerEnv: {
@@ -65,6 +73,8 @@ export async function startWritePath(
   return {
     resources,
     poller,
+    grantedTables,
+    bootstrap,
     async send(bodies, sendOptions = {}) {
       for (let start = 0; start < bodies.length; start += 10) {
         const entries: SendMessageBatchRequestEntry[] = bodies.slice(start, start + 10).map((body, j) => ({

@@ -9,7 +9,16 @@ export type ErrorKind =
   | 'deadline' // our own abort at the deadline: give up, retryable by the caller
   | 'validation' // the request is malformed: permanent
   | 'conditional' // a version guard failed: stale
-  | 'other'; // anything else (missing table, access denied): give up now, retryable by the caller
+  | 'access-denied' // IAM refused the write to this table: permanent (retrying cannot grant it)
+  | 'other'; // anything else (missing table, bad credentials): give up now, retryable by the caller
+
+/**
+ * IAM's answer when the caller's policies do not allow the action on the table. Authentication
+ * failures (UnrecognizedClientException, ExpiredTokenException, InvalidSignatureException,
+ * MissingAuthenticationTokenException) are not in it: they concern the function's credentials, not
+ * the write, and pass once the credentials are fixed or refreshed, so they stay retryable.
+ */
+const ACCESS_DENIED = new Set(['AccessDeniedException']);
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
@@ -51,6 +60,7 @@ export function classify(error: unknown): ErrorKind {
   if (THROTTLING.has(name)) return 'throttle';
   if (name === 'ConditionalCheckFailedException') return 'conditional';
   if (name === 'ValidationException' || name === 'SerializationException') return 'validation';
+  if (ACCESS_DENIED.has(name)) return 'access-denied';
   if (TRANSIENT_NAMES.has(name) || (e.code !== undefined && TRANSIENT_CODES.has(e.code))) return 'transient';
   const status = e?.$metadata?.httpStatusCode ?? 0;
   if (status >= 500 || e?.$fault === 'server') return 'transient';

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { LimitFunction } from 'p-limit';
 import { writePathSettings } from '../../settings.ts';
-import { DynamoDbValidationError } from '../errors.ts';
+import { DynamoDbAccessDeniedError, DynamoDbValidationError } from '../errors.ts';
 import { keyOfMarshalled, type PlannedWrite } from './plan.ts';
 import { type BackoffOptions, classify, retrying, UnprocessedItemsLeft } from './retry.ts';
 import type { Deadline, FinalOutcome, WriteStats } from './types.ts';
@@ -33,7 +33,8 @@ export interface SendContext {
 /**
  * Sends one chunk with BatchWriteItem, retrying unprocessed items, throttling and transient errors
  * until they are written or the deadline comes. A ValidationException is bisected down to the
- * single item DynamoDB refuses, so one bad item does not sink the 24 beside it.
+ * single item DynamoDB refuses, so one bad item does not sink the 24 beside it; an
+ * AccessDeniedException is split by table, and the writes to the refused table are rejected.
  */
 export async function sendBatch(chunk: readonly PlannedWrite[], ctx: SendContext): Promise<void> {
   let pending = chunk;
@@ -70,6 +71,17 @@ export async function sendBatch(chunk: readonly PlannedWrite[], ctx: SendContext
       }
       const rejected = new DynamoDbValidationError((error as Error).message, { cause: error });
       for (const write of pending) setOutcome(ctx, write, { status: 'rejected', error: rejected });
+      return;
+    }
+    if (kind === 'access-denied') {
+      // IAM refuses a whole BatchWriteItem when one of its tables is not allowed: send each table's
+      // writes on their own, so only the writes to the refused table are rejected.
+      const byTable = Map.groupBy(pending, (write) => write.target.tableName);
+      if (byTable.size > 1) {
+        await Promise.all([...byTable.values()].map((writes) => sendBatch(writes, ctx)));
+        return;
+      }
+      rejectDenied(ctx, pending, error);
       return;
     }
     giveUp(ctx, pending, error);
@@ -111,6 +123,8 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
         status: 'rejected',
         error: new DynamoDbValidationError((error as Error).message, { cause: error }),
       });
+    } else if (kind === 'access-denied') {
+      rejectDenied(ctx, [write], error);
     } else {
       giveUp(ctx, [write], error);
     }
@@ -149,6 +163,13 @@ function giveUp(ctx: SendContext, writes: readonly PlannedWrite[], error: unknow
     detail,
   };
   for (const write of writes) setOutcome(ctx, write, outcome);
+}
+
+/** Every write of `writes` goes to one table: they are rejected with ACCESS_DENIED. */
+function rejectDenied(ctx: SendContext, writes: readonly PlannedWrite[], error: unknown): void {
+  const tableName = writes[0]?.target.tableName ?? '(unknown)';
+  const rejected = new DynamoDbAccessDeniedError(tableName, (error as Error).message, { cause: error });
+  for (const write of writes) setOutcome(ctx, write, { status: 'rejected', error: rejected });
 }
 
 const kindDetail: Record<string, string> = {

@@ -32,7 +32,7 @@ export type WriteRequest =
 /** Why a write is still not applied when the batcher gives up; the caller should retry the input. */
 export type RetryReason =
   | 'deadline' // still unprocessed, throttled or failing when the deadline came
-  | 'error'; // DynamoDB answered with an error retrying will not fix now (missing table, access denied)
+  | 'error'; // DynamoDB answered with an error retrying will not fix now (missing table, bad credentials)
 
 /** The outcome of a write that was sent (or decided) on its own behalf. */
 export type FinalOutcome =

@@ -15,6 +15,7 @@ import { createSnapshotTable } from '../../../shared/snapshots/table.ts';
 const client = new DynamoDBClient({});
 const tableName = `snapshots-${randomUUID().slice(0, 8)}`;
 const routing = { items: { tableName: 'pipeline-items', partitionKey: 'pk', sortKey: 'sk' } };
+const grantedTables = ['pipeline-items'];
 let publisher: SnapshotPublisher;
 
 beforeAll(async () => {
@@ -34,7 +35,7 @@ describe('model versions from the pipeline config snapshot', () => {
   it('uses the static versions until a snapshot is published, then the snapshot, with a staged rollout by jobId', async () => {
     // Prepare
     const resolver = new SnapshotModelVersionResolver(
-      snapshotModelsFor({ client, tableName }),
+      snapshotModelsFor({ client, tableName, grantedTables }),
       new StaticModelVersionResolver({ 'shelf-classifier': '0' }),
     );
     const ids = Array.from({ length: 400 }, (_, i) => `job-${i}`);
@@ -42,7 +43,7 @@ describe('model versions from the pipeline config snapshot', () => {
     await publisher.publish('pipeline', { routing, models: { 'shelf-classifier': { version: '1' } } });
     // A new resolver: a reader checks the pointer again only past its max age.
     const stable = new SnapshotModelVersionResolver(
-      snapshotModelsFor({ client, tableName }),
+      snapshotModelsFor({ client, tableName, grantedTables }),
       new StaticModelVersionResolver({}),
     );
     const onStable = await stable.resolve('shelf-classifier', 'job-0');
@@ -52,7 +53,7 @@ describe('model versions from the pipeline config snapshot', () => {
       { rollout: { percentage: 25 } },
     );
     const rolling = new SnapshotModelVersionResolver(
-      snapshotModelsFor({ client, tableName }),
+      snapshotModelsFor({ client, tableName, grantedTables }),
       new StaticModelVersionResolver({}),
     );
     // Act

@@ -13,6 +13,19 @@ const config = (tableName: string) => ({
   routing: { items: { tableName, partitionKey: 'pk', sortKey: 'sk' } },
 });
 
+/** The CLI run in `dir`, with no stack file there: table and granted tables only from flags. */
+function bareProgram(dir: string): Command {
+  const io: CliIo = {
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    stdin: new PassThrough(),
+    cwd: dir,
+  };
+  const program = new Command('pipeline').exitOverride();
+  registerSnapshotCommands(program, io);
+  return program;
+}
+
 describe('pipeline snapshot CLI', () => {
   let fx: SnapshotFixture;
   let dir: string;
@@ -24,6 +37,12 @@ describe('pipeline snapshot CLI', () => {
     await writeFile(join(dir, 'v2.json'), JSON.stringify(config('items-v2')));
     await writeFile(join(dir, 'broken.json'), '{"routing": ');
     await writeFile(join(dir, 'invalid.json'), JSON.stringify(config('x')));
+    await writeFile(
+      join(dir, 'orders.json'),
+      JSON.stringify({
+        routing: { ...config('items-v1').routing, orders: { tableName: 'orders-table', partitionKey: 'pk' } },
+      }),
+    );
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -40,9 +59,10 @@ describe('pipeline snapshot CLI', () => {
     const io: CliIo = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), cwd: dir };
     const program = new Command('pipeline').exitOverride().configureOutput({ writeErr: () => undefined });
     registerSnapshotCommands(program, io);
-    await program.parseAsync(['snapshot', '--table', fx.tableName, '--name', name, ...args], {
-      from: 'user',
-    });
+    await program.parseAsync(
+      ['snapshot', '--table', fx.tableName, '--name', name, '--granted-tables', 'items-v1,items-v2', ...args],
+      { from: 'user' },
+    );
     return text;
   }
 
@@ -91,6 +111,12 @@ describe('pipeline snapshot CLI', () => {
       /no version 42/,
     ],
     ['a missing file', ['publish', 'nope.json'], 'SOURCE_UNREADABLE', /nope\.json: ENOENT/],
+    [
+      'a route to a table the pipeline may not write',
+      ['publish', 'orders.json'],
+      'ROUTE_NOT_GRANTED',
+      /^routing\.orders\.tableName: table "orders-table" is not one the pipeline may write/,
+    ],
     ['--match without --canary', ['publish', 'v1.json', '--match', 'a=b'], 'USAGE', /--match needs --canary/],
   ])('reports %s clearly and publishes nothing', async (_, args, code, message) => {
     // Prepare
@@ -103,16 +129,28 @@ describe('pipeline snapshot CLI', () => {
     expect(await fx.store.getPointer('cli-errors')).toEqual(before);
   });
 
+  it('refuses to publish when neither --granted-tables nor the stack file says which tables a route may name', async () => {
+    // Prepare
+    const program = bareProgram(dir);
+    // Act
+    const run = program.parseAsync(
+      ['snapshot', '--table', fx.tableName, '--name', 'cli-ungranted', 'publish', 'v1.json'],
+      {
+        from: 'user',
+      },
+    );
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      code: 'GRANTED_TABLES_UNKNOWN',
+      exitCode: 2,
+      message: expect.stringMatching(/pass --granted-tables/),
+    });
+    expect(await fx.store.getPointer('cli-ungranted')).toBeUndefined();
+  });
+
   it('reports a missing table as a failed request, with exit status 1', async () => {
     // Prepare
-    const io: CliIo = {
-      stdout: new PassThrough(),
-      stderr: new PassThrough(),
-      stdin: new PassThrough(),
-      cwd: dir,
-    };
-    const program = new Command('pipeline').exitOverride();
-    registerSnapshotCommands(program, io);
+    const program = bareProgram(dir);
     // Act
     const run = program.parseAsync(['snapshot', '--table', 'no-such-table', 'list'], { from: 'user' });
     // Assess
@@ -134,6 +172,7 @@ describe('pipeline snapshot CLI', () => {
         },
         queues: {},
         tables: { snapshots: fx.tableName },
+        grantedTables: ['items-v1'],
       },
       join(dir, '.local', 'stack.json'),
     );

@@ -46,6 +46,8 @@ describe('snapshot publisher Lambda', () => {
     Object.assign(process.env, {
       SNAPSHOTS_TABLE: fx.tableName,
       DLQ_URL: dlqUrl,
+      GRANTED_TABLES: JSON.stringify(['items-table', 'orders-table']),
+      BOOTSTRAP_CONFIG: JSON.stringify({ routing: { items: route('items-table') } }),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
     ({ handler } = await import('../../../functions/snapshot-publisher/handler.ts'));

@@ -46,7 +46,8 @@ describe('PipelineProducer backpressure', () => {
     await Promise.all(sends);
     // Assess
     expect({ buffered, waiting }).toEqual({ buffered: 10, waiting: 20 });
-    expect(producer.stats).toMatchObject({ sent: 40, requests: 4, peakBuffered: 10 });
+    expect(producer.stats).toMatchObject({ sent: 40, requestEntries: 40, peakBuffered: 10 });
+    expect(producer.stats.requests).toBeGreaterThanOrEqual(4);
     await producer.close();
     slow.destroy();
     direct.destroy();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable, deleteTable } from '../../../shared/local/resources.ts';
-import { parsePipelineConfig } from '../../../shared/snapshots/pipeline-config.ts';
+import { pipelineConfigParser } from '../../../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../../../shared/snapshots/table.ts';
@@ -21,11 +21,12 @@ beforeAll(async () => {
     createTable(dynamodb, { tableName: auditTable, partitionKey: 'pk', sortKey: 'sk' }),
   ]);
   pipeline = await startWritePath({
+    dataTables: [auditTable],
     handlerEnv: { SNAPSHOTS_TABLE: snapshotsTable, SNAPSHOT_NAME: 'pipeline', SNAPSHOT_MAX_AGE_MS: '100' },
   });
   publisher = new SnapshotPublisher({
     store: new DynamoDbSnapshotStore({ client: dynamodb, tableName: snapshotsTable }),
-    validate: parsePipelineConfig,
+    validate: pipelineConfigParser(pipeline.grantedTables),
   });
 });
 

@@ -57,6 +57,28 @@ describe('processIngestBatch', () => {
     expect(deadLetters.letters[0]!.body).toBe('not json');
   });
 
+  it('dead-letters writes to a table its role may not write with ACCESS_DENIED instead of retrying them', async () => {
+    // Prepare
+    const { db, deadLetters, deps } = setup();
+    const orders = { ...itemsRoutes.items!, tableName: 'orders-physical' };
+    const router = new Router({ ...itemsRoutes, orders });
+    db.fault = (command) =>
+      JSON.stringify(command.input).includes('orders-physical')
+        ? awsError('AccessDeniedException')
+        : undefined;
+    const records = [sqsRecord(putMessage('a')), sqsRecord({ ...putMessage('b'), table: 'orders' })];
+    // Act
+    const result = await processIngestBatch(records, { ...deps, router });
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary.deadLettered).toEqual({ ACCESS_DENIED: 1 });
+    expect(deadLetters.letters.map((l) => [l.messageId, l.errorCode])).toEqual([
+      [records[1]!.messageId, 'ACCESS_DENIED'],
+    ]);
+    expect(deadLetters.letters[0]!.errorMessage).toMatch(/orders-physical/);
+    expect(db.item(itemsTarget.tableName, 'a')).toBeDefined();
+  });
+
   it('reports a reject as a failure when the DLQ send fails, so it is never lost', async () => {
     const { deadLetters, deps } = setup();
     deadLetters.accept = false;

@@ -109,6 +109,49 @@ describe('WriteBatcher.writeAll', () => {
     expect(db.calls).toHaveLength(1);
   });
 
+  it('rejects writes to a table IAM refuses with ACCESS_DENIED at once, and still writes the other tables of the request', async () => {
+    // Prepare
+    const { db, batcher } = setup();
+    const orders = { ...itemsTarget, tableName: 'orders-physical' };
+    db.fault = (command) => {
+      const input = command.input as { RequestItems?: Record<string, unknown>; TableName?: string };
+      const tables = input.RequestItems ? Object.keys(input.RequestItems) : [input.TableName];
+      return tables.includes(orders.tableName) ? awsError('AccessDeniedException') : undefined;
+    };
+    const requests = [
+      put('a'),
+      put('b', {}, { target: orders }),
+      put('c', {}, { target: orders, version: 2 }),
+    ];
+    // Act
+    const { outcomes, stats } = await batcher.writeAll(requests, soon());
+    // Assess
+    expect(outcomes[0]).toEqual({ status: 'written' });
+    for (const outcome of outcomes.slice(1)) {
+      expect(outcome).toMatchObject({ status: 'rejected', error: { code: 'ACCESS_DENIED' } });
+      expect(outcome.status === 'rejected' && outcome.error.message).toMatch(/orders-physical/);
+    }
+    expect(stats.rejected).toBe(2);
+    expect(db.item(table, 'a')).toBeDefined();
+    // One mixed request, then one per table, and the guarded put once: no retries.
+    expect(db.calls.map((c) => c.name).sort()).toEqual([
+      'BatchWriteItem',
+      'BatchWriteItem',
+      'BatchWriteItem',
+      'PutItem',
+    ]);
+  });
+
+  it('keeps authentication failures retryable: they concern the credentials, not the write', async () => {
+    // Prepare
+    const { db, batcher } = setup();
+    db.fault = () => awsError('UnrecognizedClientException');
+    // Act
+    const { outcomes } = await batcher.writeAll([put('a')], soon());
+    // Assess
+    expect(outcomes[0]).toMatchObject({ status: 'retryable', reason: 'error' });
+  });
+
   it('never has more requests in flight than maxConcurrency', async () => {
     const { db, batcher } = setup({ maxConcurrency: 2 });
     let inFlight = 0;

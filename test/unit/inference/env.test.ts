@@ -57,9 +57,28 @@ describe('dispatcherEnv', () => {
       WORK_QUEUE_URL: queueUrl,
       DLQ_URL: queueUrl,
       SNAPSHOTS_TABLE: 'snaps',
+      GRANTED_TABLES: '["items-table"]',
     });
     // Assess
-    expect(env.configSnapshot).toEqual({ tableName: 'snaps', name: 'pipeline', maxAgeMs: 30_000 });
+    expect(env.configSnapshot).toEqual({
+      tableName: 'snaps',
+      name: 'pipeline',
+      maxAgeMs: 30_000,
+      grantedTables: ['items-table'],
+    });
+  });
+
+  it('refuses the config snapshot without the tables a route may name', () => {
+    // Act
+    const read = () =>
+      dispatcherEnv({
+        JOBS_TABLE: 'jobs',
+        WORK_QUEUE_URL: queueUrl,
+        DLQ_URL: queueUrl,
+        SNAPSHOTS_TABLE: 'snaps',
+      });
+    // Assess
+    expect(read).toThrow(/GRANTED_TABLES is required with SNAPSHOTS_TABLE/);
   });
 
   it('rejects a MODELS value that is not a JSON map of strings', () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidSnapshotDocumentError } from '../../../shared/snapshots/errors.ts';
-import { parsePipelineConfig, routerFor } from '../../../shared/snapshots/pipeline-config.ts';
+import { InvalidSnapshotDocumentError, RouteNotGrantedError } from '../../../shared/snapshots/errors.ts';
+import {
+  parsePipelineConfig,
+  pipelineConfigParser,
+  routerFor,
+} from '../../../shared/snapshots/pipeline-config.ts';
 
 const routing = { items: { tableName: 'pipeline-items', partitionKey: 'pk', sortKey: 'sk' } };
 
@@ -28,6 +32,25 @@ describe('pipeline configuration schema', () => {
     // Assess
     expect(parse).toThrow(InvalidSnapshotDocumentError);
     expect(parse).toThrow(new RegExp(`^${path.replaceAll('.', '\\.')}:`));
+  });
+
+  it('accepts routes to granted tables only, naming the table and the path of the first other one', () => {
+    // Prepare
+    const parse = pipelineConfigParser(['pipeline-items', 'orders-table']);
+    const orders = { ...routing.items, tableName: 'orders-table' };
+    const audit = { ...routing.items, tableName: 'audit-table' };
+    // Act
+    const granted = parse({ routing: { ...routing, orders } });
+    const refuse = () => parse({ routing: { ...routing, orders, audit } });
+    // Assess
+    expect(Object.keys(granted.routing)).toEqual(['items', 'orders']);
+    expect(refuse).toThrow(RouteNotGrantedError);
+    expect(refuse).toThrow(
+      /^routing\.audit\.tableName: table "audit-table" is not one the pipeline may write/,
+    );
+    expect(() => refuse()).toThrow(
+      expect.objectContaining({ code: 'ROUTE_NOT_GRANTED', tableName: 'audit-table' }),
+    );
   });
 
   it('builds one router per configuration object', () => {

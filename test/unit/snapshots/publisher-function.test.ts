@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { processConfigChanges } from '../../../functions/snapshot-publisher/core.ts';
-import { parsePipelineConfig } from '../../../shared/snapshots/pipeline-config.ts';
+import { parsePipelineConfig, pipelineConfigParser } from '../../../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import type { DeadLetter, DeadLetterSink } from '../../../shared/sqs/dead-letter.ts';
 import { sqsRecord } from '../../factories/sqs.ts';
@@ -18,10 +18,11 @@ class RecordingSink implements DeadLetterSink {
   }
 }
 
+/** `'empty'`: nothing published yet. */
 async function setup(initial: unknown = { routing: { items: route('items-table') } }) {
   const store = new MemorySnapshotStore();
   const publisher = new SnapshotPublisher({ store, validate: parsePipelineConfig });
-  if (initial !== undefined) await publisher.publish(NAME, initial);
+  if (initial !== 'empty') await publisher.publish(NAME, initial);
   const deadLetters = new RecordingSink();
   const deps = { publisher, name: NAME, validate: parsePipelineConfig, deadLetters, source: 'test' };
   return { store, publisher, deadLetters, deps };
@@ -83,7 +84,7 @@ describe('processConfigChanges', () => {
 
   it('starts the document from a replace when nothing was published yet', async () => {
     // Prepare
-    const { publisher, deps } = await setup(undefined);
+    const { publisher, deps } = await setup('empty');
     const records = [
       sqsRecord({ op: 'replace', document: { routing: { items: route('items-table') } } }),
       sqsRecord({ op: 'set', path: 'models.classifier', value: { version: 'v7' } }),
@@ -93,6 +94,58 @@ describe('processConfigChanges', () => {
     const { data } = await publisher.read(NAME);
     // Assess
     expect(data).toMatchObject({ routing: { items: {} }, models: { classifier: { version: 'v7' } } });
+  });
+
+  it('starts the first version from the bootstrap document, so a first `set` keeps the bootstrap routes', async () => {
+    // Prepare
+    const { publisher, deps } = await setup('empty');
+    const validate = pipelineConfigParser(['items-table', 'orders-table']);
+    const bootstrap = validate({
+      routing: { items: route('items-table') },
+      writeOptions: { maxConcurrency: 4 },
+    });
+    const records = [sqsRecord({ op: 'set', path: 'routing.orders', value: route('orders-table') })];
+    // Act
+    const response = await processConfigChanges(records, { ...deps, validate, bootstrap });
+    const { data, manifest } = await publisher.read(NAME);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(manifest.version).toBe(1);
+    expect(data).toEqual(
+      validate({ ...bootstrap, routing: { ...bootstrap.routing, orders: route('orders-table') } }),
+    );
+  });
+
+  it('publishes nothing for a first batch whose changes are all rejected', async () => {
+    // Prepare
+    const { store, deadLetters, deps } = await setup('empty');
+    const bootstrap = parsePipelineConfig({ routing: { items: route('items-table') } });
+    const records = [sqsRecord({ op: 'set', path: 'routing.items.ops', value: ['upsert'] })];
+    // Act
+    await processConfigChanges(records, { ...deps, bootstrap });
+    // Assess
+    expect(deadLetters.letters.map((l) => l.errorCode)).toEqual(['CHANGE_REJECTED']);
+    expect(store.pointers.get(NAME)).toBeUndefined();
+  });
+
+  it('dead-letters a change that routes to a table the pipeline is not granted with ROUTE_NOT_GRANTED, publishing the others', async () => {
+    // Prepare
+    const { publisher, deadLetters, deps } = await setup();
+    const validate = pipelineConfigParser(['items-table', 'orders-table']);
+    const records = [
+      sqsRecord({ op: 'set', path: 'routing.audit', value: route('audit-table') }),
+      sqsRecord({ op: 'set', path: 'routing.orders', value: route('orders-table') }),
+    ];
+    // Act
+    const response = await processConfigChanges(records, { ...deps, validate });
+    const { data } = await publisher.read(NAME);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLetters.letters.map((l) => [l.messageId, l.errorCode])).toEqual([
+      [records[0]!.messageId, 'ROUTE_NOT_GRANTED'],
+    ]);
+    expect(deadLetters.letters[0]!.errorMessage).toMatch(/routing\.audit\.tableName: table "audit-table"/);
+    expect(Object.keys((data as { routing: object }).routing)).toEqual(['items', 'orders']);
   });
 
   it('rebases on a version published while it was working, losing neither change', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SnapshotNotFoundError, SnapshotNotLoadedError } from '../../../shared/snapshots/errors.ts';
+import { pipelineConfigParser } from '../../../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { SnapshotReader, type SnapshotReaderOptions } from '../../../shared/snapshots/reader.ts';
 import { MemorySnapshotStore } from './memory-store.ts';
@@ -75,6 +76,38 @@ describe('loading', () => {
     const load = r.load();
     // Assess
     await expect(load).rejects.toThrow(/parse says no/);
+  });
+});
+
+describe('routes to tables the pipeline may not write', () => {
+  const route = (tableName: string) => ({ tableName, partitionKey: 'pk', sortKey: 'sk' });
+  const parse = pipelineConfigParser(['items-table']);
+
+  it('never adopts a version that routes to a table outside the granted ones, keeping the last good one', async () => {
+    // Prepare: an older publisher (no grant check) published the second version.
+    const { publisher, reader } = setup();
+    await publisher.publish(NAME, { routing: { items: route('items-table') } });
+    const r = reader({ parse });
+    const good = await r.load();
+    await publisher.publish(NAME, {
+      routing: { items: route('items-table'), orders: route('orders-table') },
+    });
+    // Act
+    const outcome = await r.refresh();
+    // Assess
+    expect(outcome).toMatchObject({ status: 'stale', error: { code: 'ROUTE_NOT_GRANTED' } });
+    expect(r.get()).toBe(good);
+    expect(Object.keys(r.get().data.routing)).toEqual(['items']);
+  });
+
+  it('fails the first load of such a version with ROUTE_NOT_GRANTED rather than routing by it', async () => {
+    // Prepare
+    const { publisher, reader } = setup();
+    await publisher.publish(NAME, { routing: { orders: route('orders-table') } });
+    // Act
+    const load = reader({ parse, bootstrap: parse({ routing: { items: route('items-table') } }) }).load();
+    // Assess
+    await expect(load).rejects.toMatchObject({ code: 'ROUTE_NOT_GRANTED', path: 'routing.orders.tableName' });
   });
 });
 
