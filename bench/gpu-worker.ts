@@ -23,9 +23,10 @@ import { UnsupportedS3InputReader } from '../functions/gpu-worker/inputs.ts';
 import { spawnLocalWorker, WORKER_MAIN } from '../functions/gpu-worker/local-process.ts';
 import { LocalModelRepository } from '../functions/gpu-worker/model-repository.ts';
 import { ModelRegistry } from '../functions/gpu-worker/models.ts';
+import type { JobFinishedEvent } from '../functions/gpu-worker/record-writer.ts';
 import { NoTaskProtection } from '../functions/gpu-worker/task-protection.ts';
 import { SqsWorkSource } from '../functions/gpu-worker/work-source.ts';
-import { GpuWorker, type JobFinishedEvent } from '../functions/gpu-worker/worker.ts';
+import { GpuWorker } from '../functions/gpu-worker/worker.ts';
 import { packWorkMessages } from '../functions/inference-dispatcher/packing.ts';
 import {
   type BuiltModel,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { generateWorkload } from '../shared/cli/workload.ts';
+import { generateWorkload } from '../shared/cli/send/workload.ts';
 import type { Message } from '../shared/contract/message.ts';
 import { createQueue } from '../shared/local/resources.ts';
 import { PipelineProducer, type SenderStats } from '../shared/sqs/producer.ts';

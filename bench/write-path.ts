@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
@@ -11,7 +13,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { processIngestBatch } from '../functions/batch-writer/core.ts';
-import { keySampler } from '../shared/cli/workload.ts';
+import { createBatchWriterHandler } from '../functions/batch-writer/wiring.ts';
+import { keySampler } from '../shared/cli/send/workload.ts';
 import { WriteBatcher } from '../shared/dynamodb/write-batcher/write-batcher.ts';
 import { createLambdaContext } from '../shared/local/lambda-context.ts';
 import { createQueue, createTable } from '../shared/local/resources.ts';
@@ -37,13 +40,20 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const ddb = new DynamoDBClient({ maxAttempts: 3 });
   const tables = await createTables(ddb, ['a', 'b', 'c', 'd', 'e']);
 
-  // The real handler reads its environment at import: route `items` to table d.
+  // The real handler, wired as deployed, with `items` routed to table d.
   const dlq = await createQueue(new SQSClient({}), { queueName: `bench-dlq-${randomUUID().slice(0, 8)}` });
-  Object.assign(process.env, {
-    TABLE_ROUTES: JSON.stringify(routesFor(tables.d!)),
-    DLQ_URL: dlq.url,
-  });
-  const { handler } = await import('../functions/batch-writer/handler.ts');
+  const handler = createBatchWriterHandler(
+    {
+      routes: routesFor(tables.d!),
+      dlqUrl: dlq.url,
+      maxConcurrency,
+      deadlineMarginMs: writePathSettings.function.deadlineMarginMs,
+    },
+    {
+      logger: new Logger({ serviceName: 'batch-writer' }),
+      metrics: new Metrics({ serviceName: 'batch-writer' }),
+    },
+  );
   const invoke = (records: SQSRecord[]) => handler({ Records: records } as SQSEvent, lambdaContext());
   // First, while the heap holds little else: one 10,000-record batch of 1 KB bodies.
   const peakHeapMiB = await measurePeakHeap(invoke);

@@ -6,6 +6,7 @@
  *   npm run local -- [--fifo] [--visibility-timeout <s>] [--max-receive-count <n>] [--stack-file <path>]
  */
 import { parseArgs } from 'node:util';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createConfigChangeHandler } from '../functions/snapshot-publisher/wiring.ts';
@@ -38,10 +39,8 @@ const { resources, poller, grantedTables, bootstrap } = await startLocalWritePat
   fifo: args.fifo,
   visibilityTimeoutSeconds: optionalNumber(args['visibility-timeout']),
   maxReceiveCount: optionalNumber(args['max-receive-count']),
-  handlerEnv: {
-    POWERTOOLS_METRICS_NAMESPACE: 'BatchWritePipelineLocal',
-    SNAPSHOTS_TABLE: snapshots.tableName,
-  },
+  snapshots: { tableName: snapshots.tableName },
+  metrics: new Metrics({ serviceName: 'batch-writer', namespace: 'BatchWritePipelineLocal' }),
 });
 // The publisher gets what CDK gives the deployed one: the granted tables and the bootstrap document.
 const publisherPoller = new SqsEventSourcePoller({

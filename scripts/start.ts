@@ -36,7 +36,7 @@ const { resources, poller, grantedTables } = await startLocalWritePath({
   sqs,
   visibilityTimeoutSeconds: 10,
   // The batch writer follows the `pipeline` config snapshot; its environment is the bootstrap.
-  handlerEnv: { SNAPSHOTS_TABLE: snapshotsTable, SNAPSHOT_MAX_AGE_MS: '500' },
+  snapshots: { tableName: snapshotsTable, maxAgeMs: 500 },
   poller: { maxConcurrency: 4 },
 });
 log(`table ${resources.tableName}\ningest ${resources.queueUrl}\ndlq ${resources.dlqUrl}`);

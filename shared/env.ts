@@ -1,23 +1,7 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { PipelineError } from './errors.ts';
-import { type RoutesConfig, RoutesSchema } from './routing.ts';
-import { writePathSettings } from './settings.ts';
 
-/** The one place that reads `process.env`. Everything else receives typed values. */
-
-const BatchWriterEnvSchema = z.object({
-  TABLE_ROUTES: z.string().min(2),
-  DLQ_URL: z.string().url(),
-  MAX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(writePathSettings.function.maxConcurrency),
-  DEADLINE_MARGIN_MS: z.coerce.number().int().min(0).default(writePathSettings.function.deadlineMarginMs),
-});
-
-export interface BatchWriterEnv {
-  readonly routes: RoutesConfig;
-  readonly dlqUrl: string;
-  readonly maxConcurrency: number;
-  readonly deadlineMarginMs: number;
-}
+/** Helpers for the `env.ts` files that read `process.env`; everything else receives typed values. */
 
 /** A function's environment is missing a variable or holds a bad value; the message names which. */
 export class ConfigurationError extends PipelineError {
@@ -45,17 +29,6 @@ export function parseJsonVariable<T>(name: string, text: string, schema: z.ZodTy
   const issue = parsed.error.issues[0];
   const path = issue?.path.length ? `.${issue.path.join('.')}` : '';
   throw new ConfigurationError(`environment variable ${name}${path}: ${issue?.message}`);
-}
-
-/** Reads and validates the batch writer's environment; throws `ConfigurationError` naming the bad variable. */
-export function batchWriterEnv(env: NodeJS.ProcessEnv = process.env): BatchWriterEnv {
-  const e = parseEnv(BatchWriterEnvSchema, env);
-  return {
-    routes: parseJsonVariable('TABLE_ROUTES', e.TABLE_ROUTES, RoutesSchema),
-    dlqUrl: e.DLQ_URL,
-    maxConcurrency: e.MAX_CONCURRENCY,
-    deadlineMarginMs: e.DEADLINE_MARGIN_MS,
-  };
 }
 
 /** `AWS_ENDPOINT_URL` (one endpoint for every service, e.g. LocalStack) when set. */

@@ -1,3 +1,8 @@
+/**
+ * The errors of the `pipeline` CLI, shared by its commands. Each is reported as `error: <message>`
+ * and sets the process's exit status (`exitCode`).
+ */
+
 import { PipelineError } from '../errors.ts';
 
 /** An error the CLI reports as `error: <message>` and exits with `exitCode`. */
@@ -67,5 +72,26 @@ export class GrantedTablesUnknownError extends CliError {
       'cannot check the routing against the tables the pipeline may write: pass --granted-tables <t1,t2,…> ' +
         '(the WritePath stack output GrantedTableNames), or use a stack file that lists grantedTables',
     );
+  }
+}
+
+/** A snapshot operation failed; the message is the underlying error's, the code too. */
+export class SnapshotCommandError extends CliError {
+  readonly code: string;
+  override readonly exitCode: number;
+  constructor(cause: PipelineError) {
+    super(cause.message, { cause });
+    this.code = cause.code;
+    // A lost race or an unreachable table is worth retrying (1); anything else is bad input (2).
+    this.exitCode = cause.retryable ? 1 : 2;
+  }
+}
+
+/** DynamoDB refused or failed a request (missing table, no credentials, throttling…). */
+export class SnapshotStoreRequestError extends CliError {
+  readonly code = 'AWS_REQUEST_FAILED';
+  override readonly exitCode = 1;
+  constructor(tableName: string, cause: Error) {
+    super(`DynamoDB table ${tableName}: ${cause.name}: ${cause.message}`, { cause });
   }
 }

@@ -1,23 +1,17 @@
 #!/usr/bin/env -S npx tsx
+/**
+ * The `pipeline` CLI's entry point (package.json `bin`, `npm run pipeline`): the program with its
+ * commands, `runCli` turning its errors into exit statuses, and `main` for the process.
+ */
+
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { StackFileError } from '../local/errors.ts';
 import { CliError } from './errors.ts';
-import { sendCommand } from './send-command.ts';
-import { snapshotCommand } from './snapshot-command.ts';
-
-/** Where the CLI reads and writes; the process's own streams in `main`, buffers in tests. */
-export interface CliIo {
-  readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  /** Progress and errors. A TTY gets a progress bar, anything else plain periodic lines. */
-  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  readonly stdin: NodeJS.ReadableStream;
-  /** Relative paths (input files, `--stack-file`) resolve against it. */
-  readonly cwd: string;
-  /** Aborting stops reading input; what was read is still sent, then the summary is printed. */
-  readonly signal?: AbortSignal;
-}
+import type { CliIo } from './io.ts';
+import { sendCommand } from './send/command.ts';
+import { snapshotCommand } from './snapshot/command.ts';
 
 /**
  * The `pipeline` command-line program. `setExitCode` receives a command's exit status; errors are

@@ -1,7 +1,12 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { batchWriterEnv } from '../env.ts';
+import type { BatchWriterEnv } from '../../functions/batch-writer/env.ts';
+import { bootstrapConfig, createBatchWriterHandler } from '../../functions/batch-writer/wiring.ts';
+import { writePathSettings } from '../settings.ts';
 import type { PipelineConfigInput } from '../snapshots/pipeline-config.ts';
+import { snapshotSettings } from '../snapshots/settings.ts';
 import { SqsEventSourcePoller, type SqsPollerOptions } from './poller.ts';
 import {
   createWritePathResources,
@@ -17,8 +22,23 @@ export interface LocalWritePathOptions extends Omit<WritePathResourcesOptions, '
    * as the WritePath construct's `dataTables`. @default none
    */
   readonly dataTables?: readonly string[];
-  /** Extra environment for the handler (e.g. POWERTOOLS_* or an endpoint override). */
-  readonly handlerEnv?: Readonly<Record<string, string>>;
+  /**
+   * The config snapshot the batch writer follows (`SNAPSHOTS_TABLE`, `SNAPSHOT_NAME`,
+   * `SNAPSHOT_MAX_AGE_MS`). @default none: the batch writer runs on its bootstrap alone
+   */
+  readonly snapshots?: {
+    readonly tableName: string;
+    /** @default snapshotSettings.defaultName (`pipeline`) */
+    readonly name?: string;
+    /** @default snapshotSettings.maxAgeMs */
+    readonly maxAgeMs?: number;
+  };
+  /** @default a Powertools Logger for `batch-writer`, configured by `POWERTOOLS_*` as on Lambda */
+  readonly logger?: Logger;
+  /** @default Powertools Metrics for `batch-writer`, configured by `POWERTOOLS_*` as on Lambda */
+  readonly metrics?: Metrics;
+  /** The batch writer's DynamoDB endpoint, e.g. a fault-injecting proxy. @default the SDK's */
+  readonly dynamodbEndpoint?: string;
   /** Poller settings; defaults are the deployed event source's (`writePathSettings`). */
   readonly poller?: Partial<Omit<SqsPollerOptions, 'sqs' | 'queueUrl' | 'queueArn' | 'handler'>>;
 }
@@ -33,29 +53,45 @@ export interface LocalWritePath {
 }
 
 /**
- * The write path on a local (or LocalStack) endpoint: creates the table, ingest queue and DLQ, sets
- * the environment the deployed function gets (GRANTED_TABLES included), imports the real batch-writer handler (it reads its
- * environment at import, as on Lambda) and starts the event-source poller that feeds it.
- * One per process: the handler module is imported once.
+ * The write path on a local (or LocalStack) endpoint: creates the table, ingest queue and DLQ, builds
+ * the batch writer from the environment the deployed function gets (GRANTED_TABLES included) and
+ * starts the event-source poller that feeds it. Its configuration comes from `options`, never from
+ * `process.env` (Powertools and the SDK still read their own `POWERTOOLS_*` and `AWS_*`), so several
+ * can run in one process.
  */
 export async function startLocalWritePath(options: LocalWritePathOptions): Promise<LocalWritePath> {
-  const { handlerEnv, poller: pollerOptions, dataTables, ...resourceOptions } = options;
-  const resources = await createWritePathResources(resourceOptions);
+  const {
+    poller: pollerOptions,
+    dataTables,
+    snapshots,
+    logger,
+    metrics,
+    dynamodbEndpoint,
+    ...rest
+  } = options;
+  const resources = await createWritePathResources(rest);
   const grantedTables = [resources.tableName, ...(dataTables ?? [])];
-  Object.assign(process.env, {
-    TABLE_ROUTES: JSON.stringify(resources.routes),
-    DLQ_URL: resources.dlqUrl,
-    GRANTED_TABLES: JSON.stringify(grantedTables),
-    POWERTOOLS_SERVICE_NAME: 'batch-writer',
-    ...handlerEnv,
-  });
-  // What CDK renders into the publisher's BOOTSTRAP_CONFIG, from the same variables.
-  const env = batchWriterEnv();
-  const bootstrap: PipelineConfigInput = {
-    routing: env.routes,
-    writeOptions: { maxConcurrency: env.maxConcurrency, deadlineMarginMs: env.deadlineMarginMs },
+  const env: BatchWriterEnv = {
+    routes: resources.routes,
+    dlqUrl: resources.dlqUrl,
+    maxConcurrency: writePathSettings.function.maxConcurrency,
+    deadlineMarginMs: writePathSettings.function.deadlineMarginMs,
+    ...(snapshots
+      ? {
+          snapshots: {
+            tableName: snapshots.tableName,
+            name: snapshots.name ?? snapshotSettings.defaultName,
+            maxAgeMs: snapshots.maxAgeMs ?? snapshotSettings.maxAgeMs,
+            grantedTables,
+          },
+        }
+      : {}),
   };
-  const { handler } = await import('../../functions/batch-writer/handler.ts');
+  const handler = createBatchWriterHandler(env, {
+    logger: logger ?? new Logger({ serviceName: 'batch-writer' }),
+    metrics: metrics ?? new Metrics({ serviceName: 'batch-writer' }),
+    ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
+  });
   const poller = new SqsEventSourcePoller({
     sqs: options.sqs,
     queueUrl: resources.queueUrl,
@@ -64,5 +100,6 @@ export async function startLocalWritePath(options: LocalWritePathOptions): Promi
     ...pollerOptions,
   });
   await poller.start();
-  return { resources, poller, grantedTables, bootstrap };
+  // What CDK renders into the publisher's BOOTSTRAP_CONFIG, from the same environment.
+  return { resources, poller, grantedTables, bootstrap: bootstrapConfig(env) };
 }

@@ -1,8 +1,16 @@
 import type { Message } from '../../shared/contract/message.ts';
-import type { TableTarget, WriteRequest } from '../../shared/dynamodb/write-batcher/types.ts';
+import type { TableTarget, Versioning, WriteRequest } from '../../shared/dynamodb/write-batcher/types.ts';
 import type { RoutesConfig } from '../../shared/routing.ts';
 
 export const itemsTarget: TableTarget = { tableName: 'items-physical', partitionKey: 'pk', sortKey: 'sk' };
+
+/** The WriteBatcher's default versioning attributes, as `planWrites` receives them. */
+export const versioning: Versioning = {
+  versionAttribute: '_version',
+  deletedAttribute: '_deleted',
+  ttlAttribute: '_expiresAt',
+  tombstoneTtlDays: 15,
+};
 
 export const itemsRoutes: RoutesConfig = {
   items: {

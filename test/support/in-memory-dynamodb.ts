@@ -65,10 +65,12 @@ export class InMemoryDynamoDb {
     this.calls.push({ name: 'PutItem', items: 1 });
     const fault = this.fault?.(command, this.calls.length);
     if (fault instanceof Error) throw fault;
-    const { TableName, Item, ExpressionAttributeValues } = command.input;
+    const { TableName, Item, ExpressionAttributeNames, ExpressionAttributeValues } = command.input;
     const existing = this.table(TableName!).get(keyString(Item!));
+    // The version guard: `#v` names the version attribute, `:v` holds the incoming version.
+    const stored = existing?.[ExpressionAttributeNames?.['#v'] ?? '_version'];
     const next = Number(ExpressionAttributeValues?.[':v']?.N);
-    if (existing && typeof existing._version === 'number' && !(existing._version < next)) {
+    if (typeof stored === 'number' && !(stored < next)) {
       throw Object.assign(new Error('The conditional request failed'), {
         name: 'ConditionalCheckFailedException',
       });

@@ -1,3 +1,5 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   type Message,
@@ -9,7 +11,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SqsEventSourcePoller } from '../../shared/local/poller.ts';
 import type { WritePathResources } from '../../shared/local/resources.ts';
-import { startLocalWritePath } from '../../shared/local/write-path.ts';
+import { type LocalWritePathOptions, startLocalWritePath } from '../../shared/local/write-path.ts';
 import type { PipelineConfigInput } from '../../shared/snapshots/pipeline-config.ts';
 
 export interface WritePathHarness {
@@ -31,9 +33,9 @@ export interface WritePathHarness {
 }
 
 /**
- * The write path on the embedded stack: unique table + ingest queue + DLQ, the real middy handler
- * (imported after its environment is set), and the local event-source poller driving it.
- * Call once per test file: the handler module reads its environment once.
+ * The write path on the embedded stack: unique table + ingest queue + DLQ, the batch writer built
+ * by its own factory with the deployed middy chain, and the local event-source poller driving it.
+ * Each call makes a write path of its own; several can run in one test file.
  */
 export async function startWritePath(
   options: {
@@ -41,7 +43,8 @@ export async function startWritePath(
     dynamodbEndpoint?: string;
     batchSize?: number;
     timeoutMs?: number;
-    handlerEnv?: Record<string, string>;
+    /** The config snapshot the batch writer follows. @default none */
+    snapshots?: LocalWritePathOptions['snapshots'];
     /** Other tables a config snapshot may route to (GRANTED_TABLES), as WritePath's dataTables. */
     dataTables?: readonly string[];
   } = {},
@@ -55,12 +58,10 @@ export async function startWritePath(
     ...(options.dataTables ? { dataTables: options.dataTables } : {}),
     visibilityTimeoutSeconds: 2,
     maxReceiveCount: 3,
-    handlerEnv: {
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      ...(options.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint } : {}),
-      ...options.handlerEnv,
-    },
+    ...(options.snapshots ? { snapshots: options.snapshots } : {}),
+    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    logger: new Logger({ serviceName: 'batch-writer', logLevel: 'WARN' }),
+    metrics: new QuietMetrics({ serviceName: 'batch-writer' }),
     poller: {
       batchSize: options.batchSize ?? (options.fifo ? 10 : 100),
       maxBatchingWindowMs: 200,
@@ -135,4 +136,14 @@ export async function startWritePath(
       await resources.delete();
     },
   };
+}
+
+/** Metrics that keep nothing and print no EMF: as `POWERTOOLS_METRICS_DISABLED`, without the environment. */
+class QuietMetrics extends Metrics {
+  override publishStoredMetrics(): this {
+    this.clearMetrics();
+    this.clearDimensions();
+    this.clearMetadata();
+    return this;
+  }
 }

@@ -1,6 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { PipelineError } from '../../errors.ts';
-import { writePathSettings } from '../../settings.ts';
 import {
   ItemTooLargeError,
   KeyTooLongError,
@@ -10,9 +9,7 @@ import {
   UnsupportedValueError,
 } from '../errors.ts';
 import { marshalItem, utf8Bytes } from '../item-size.ts';
-import type { TableTarget, WriteRequest } from './types.ts';
-
-const { versionAttribute, deletedAttribute, ttlAttribute, tombstoneTtlDays } = writePathSettings.table;
+import type { TableTarget, Versioning, WriteRequest } from './types.ts';
 
 /** A validated, marshalled write that will be sent on behalf of one input (and those it superseded). */
 export interface PlannedWrite {
@@ -40,9 +37,14 @@ export interface WritePlan {
 
 /**
  * Validates, marshals and coalesces requests. Within one scope, the last writer of an item wins: by
- * version when both carry one, else by arrival order. Rejected requests never win.
+ * version when both carry one, else by arrival order. Rejected requests never win. A versioned
+ * write stores its version in `versioning.versionAttribute`; a versioned delete becomes a tombstone.
  */
-export function planWrites(requests: readonly WriteRequest[], now: number = Date.now()): WritePlan {
+export function planWrites(
+  requests: readonly WriteRequest[],
+  versioning: Versioning,
+  now: number = Date.now(),
+): WritePlan {
   const carrier = new Int32Array(requests.length);
   const rejected = new Map<number, PipelineError>();
   const winners = new Map<string, number>(); // scoped key → index into slots
@@ -54,7 +56,7 @@ export function planWrites(requests: readonly WriteRequest[], now: number = Date
     const request = requests[i]!;
     let write: PlannedWrite;
     try {
-      write = planOne(request, i, now);
+      write = planOne(request, i, versioning, now);
     } catch (error) {
       rejected.set(i, error as PipelineError);
       carrier[i] = i;
@@ -90,8 +92,9 @@ function supersedes(next: PlannedWrite, current: PlannedWrite): boolean {
   return true;
 }
 
-function planOne(request: WriteRequest, index: number, now: number): PlannedWrite {
+function planOne(request: WriteRequest, index: number, versioning: Versioning, now: number): PlannedWrite {
   const { target } = request;
+  const { versionAttribute, deletedAttribute, ttlAttribute } = versioning;
   const keySource = request.op === 'put' ? request.item : request.key;
   const itemKey = keyOf(target, keySource);
   const guarded = request.version !== undefined;
@@ -105,7 +108,7 @@ function planOne(request: WriteRequest, index: number, now: number): PlannedWrit
           ...key,
           [versionAttribute]: request.version,
           [deletedAttribute]: true,
-          [ttlAttribute]: tombstoneExpiry(now),
+          [ttlAttribute]: tombstoneExpiry(now, versioning.tombstoneTtlDays),
         }
       : key;
   }
@@ -122,7 +125,7 @@ function planOne(request: WriteRequest, index: number, now: number): PlannedWrit
   };
 }
 
-function tombstoneExpiry(now: number): number {
+function tombstoneExpiry(now: number, tombstoneTtlDays: number): number {
   return Math.floor(now / 1000) + tombstoneTtlDays * 86_400;
 }
 

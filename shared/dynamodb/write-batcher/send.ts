@@ -7,13 +7,11 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { LimitFunction } from 'p-limit';
-import { writePathSettings } from '../../settings.ts';
 import { DynamoDbAccessDeniedError, DynamoDbValidationError } from '../errors.ts';
 import { keyOfMarshalled, type PlannedWrite } from './plan.ts';
 import { type BackoffOptions, classify, retrying, UnprocessedItemsLeft } from './retry.ts';
 import type { Deadline, FinalOutcome, WriteStats } from './types.ts';
 
-const { versionAttribute } = writePathSettings.table;
 const GUARD_CONDITION = 'attribute_not_exists(#v) OR #v < :v';
 
 /** Everything one `writeAll` shares while sending. */
@@ -25,6 +23,8 @@ export interface SendContext {
   readonly backoff: BackoffOptions;
   /** Ask DynamoDB for consumed capacity (`TOTAL`) or not (`NONE`). */
   readonly returnConsumedCapacity: 'TOTAL' | 'NONE';
+  /** The attribute a version-guarded write's condition compares. */
+  readonly versionAttribute: string;
   readonly stats: WriteStats;
   /** Final outcome per input index, filled in as writes finish. */
   readonly outcomes: FinalOutcome[];
@@ -97,7 +97,7 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
     TableName: write.target.tableName,
     Item: write.attributes,
     ConditionExpression: GUARD_CONDITION,
-    ExpressionAttributeNames: { '#v': versionAttribute },
+    ExpressionAttributeNames: { '#v': ctx.versionAttribute },
     ExpressionAttributeValues: { ':v': { N: String(write.version) } },
     ReturnConsumedCapacity: ctx.returnConsumedCapacity,
   });

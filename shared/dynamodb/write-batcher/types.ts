@@ -75,6 +75,14 @@ export interface WriteResult {
   readonly stats: WriteStats;
 }
 
+/** How version-guarded writes and their tombstones are stored: the batcher's options, resolved. */
+export interface Versioning {
+  readonly versionAttribute: string;
+  readonly deletedAttribute: string;
+  readonly ttlAttribute: string;
+  readonly tombstoneTtlDays: number;
+}
+
 /** Absolute point in time (epoch ms) after which no more retries are started. */
 export interface Deadline {
   readonly at: number;

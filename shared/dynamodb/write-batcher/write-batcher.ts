@@ -6,7 +6,15 @@ import { chunkWrites } from './chunk.ts';
 import { publishWriteStats } from './metrics.ts';
 import { planWrites } from './plan.ts';
 import { type SendContext, sendBatch, sendGuarded } from './send.ts';
-import type { Deadline, FinalOutcome, Outcome, WriteRequest, WriteResult, WriteStats } from './types.ts';
+import type {
+  Deadline,
+  FinalOutcome,
+  Outcome,
+  Versioning,
+  WriteRequest,
+  WriteResult,
+  WriteStats,
+} from './types.ts';
 
 export interface WriteBatcherOptions {
   /** Create it with `maxAttempts: 1` so retries are the batcher's, deadline-aware and counted. */
@@ -30,6 +38,17 @@ export interface WriteBatcherOptions {
   readonly flushDelayMs?: number;
   /** Streaming: each flush gives up retrying after this long. @default 30000 */
   readonly flushTimeoutMs?: number;
+  /** Attribute that stores the version of a version-guarded write (and that its condition compares). @default '_version' */
+  readonly versionAttribute?: string;
+  /** Attribute set to `true` on the tombstone a versioned delete leaves. @default '_deleted' */
+  readonly deletedAttribute?: string;
+  /** TTL attribute (epoch seconds) on a tombstone, so the table can expire it. @default '_expiresAt' */
+  readonly ttlAttribute?: string;
+  /**
+   * How long a tombstone lives. Keep it longer than a redelivery can arrive (SQS keeps messages at
+   * most 14 days), or a late older put could resurrect a deleted item. @default 15
+   */
+  readonly tombstoneTtlDays?: number;
 }
 
 interface Buffered {
@@ -56,6 +75,7 @@ export class WriteBatcher {
   private readonly maxBatchSize: number;
   private readonly flushDelayMs: number;
   private readonly flushTimeoutMs: number;
+  private readonly versioning: Versioning;
   private buffer: Buffered[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -74,6 +94,12 @@ export class WriteBatcher {
     this.maxBatchSize = positive('maxBatchSize', options.maxBatchSize ?? 100);
     this.flushDelayMs = options.flushDelayMs ?? 20;
     this.flushTimeoutMs = positive('flushTimeoutMs', options.flushTimeoutMs ?? 30_000);
+    this.versioning = {
+      versionAttribute: attributeName('versionAttribute', options.versionAttribute ?? '_version'),
+      deletedAttribute: attributeName('deletedAttribute', options.deletedAttribute ?? '_deleted'),
+      ttlAttribute: attributeName('ttlAttribute', options.ttlAttribute ?? '_expiresAt'),
+      tombstoneTtlDays: positive('tombstoneTtlDays', options.tombstoneTtlDays ?? 15),
+    };
   }
 
   /**
@@ -82,7 +108,7 @@ export class WriteBatcher {
    */
   async writeAll(requests: readonly WriteRequest[], options: { deadline: Deadline }): Promise<WriteResult> {
     const stats = emptyStats(requests.length);
-    const plan = planWrites(requests);
+    const plan = planWrites(requests, this.versioning);
     const finals: FinalOutcome[] = new Array(requests.length);
     const ctx: SendContext = {
       client: this.client,
@@ -90,6 +116,7 @@ export class WriteBatcher {
       deadline: options.deadline,
       backoff: this.backoff,
       returnConsumedCapacity: this.returnConsumedCapacity,
+      versionAttribute: this.versioning.versionAttribute,
       stats,
       outcomes: finals,
     };
@@ -219,6 +246,13 @@ export function emptyStats(inputs = 0): WriteStats {
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
     throw new RangeError(`WriteBatcher option ${name} must be a positive number, got ${value}`);
+  }
+  return value;
+}
+
+function attributeName(name: string, value: string): string {
+  if (value.length === 0) {
+    throw new RangeError(`WriteBatcher option ${name} must be a non-empty attribute name, got ""`);
   }
   return value;
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../shared/cli/pipeline.ts';
-import { registerSnapshotCommands } from '../../../shared/cli/snapshot-command.ts';
+import type { CliIo } from '../../../shared/cli/io.ts';
+import { registerSnapshotCommands } from '../../../shared/cli/snapshot/command.ts';
 import { writeStackFile } from '../../../shared/local/stack-file.ts';
 import { type SnapshotFixture, snapshotFixture } from './support.ts';
 

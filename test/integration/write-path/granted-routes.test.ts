@@ -40,7 +40,7 @@ beforeAll(async () => {
   pipeline = await startWritePath({
     dynamodbEndpoint: proxy.url,
     dataTables: [ordersTable],
-    handlerEnv: { SNAPSHOTS_TABLE: snapshotsTable, SNAPSHOT_NAME: 'pipeline', SNAPSHOT_MAX_AGE_MS: '100' },
+    snapshots: { tableName: snapshotsTable, name: 'pipeline', maxAgeMs: 100 },
   });
   changesDlqUrl = (await createQueue(sqs, { queueName: `config-changes-dlq-${suffix}.fifo`, fifo: true }))
     .url;

@@ -22,7 +22,7 @@ beforeAll(async () => {
   ]);
   pipeline = await startWritePath({
     dataTables: [auditTable],
-    handlerEnv: { SNAPSHOTS_TABLE: snapshotsTable, SNAPSHOT_NAME: 'pipeline', SNAPSHOT_MAX_AGE_MS: '100' },
+    snapshots: { tableName: snapshotsTable, name: 'pipeline', maxAgeMs: 100 },
   });
   publisher = new SnapshotPublisher({
     store: new DynamoDbSnapshotStore({ client: dynamodb, tableName: snapshotsTable }),

@@ -101,6 +101,39 @@ describe('WriteBatcher.writeAll', () => {
     expect(db.item(table, 'a')).toMatchObject({ _deleted: true, _version: 7 });
   });
 
+  it('stores versions and tombstones under the attribute names and TTL it is given', async () => {
+    // Prepare
+    const db = new InMemoryDynamoDb();
+    const batcher = new WriteBatcher({
+      client: db.client,
+      versionAttribute: 'rev',
+      deletedAttribute: 'gone',
+      ttlAttribute: 'expiresAt',
+      tombstoneTtlDays: 2,
+    });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    await batcher.writeAll([put('a', {}, { version: 3 }), del('b', { version: 7 })], soon());
+    // Act
+    const { outcomes } = await batcher.writeAll(
+      [put('a', {}, { version: 2 }), put('b', {}, { version: 6 })],
+      soon(),
+    );
+    // Assess
+    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'stale']);
+    expect(db.item(table, 'a')).toEqual({ pk: 'a', sk: '1', rev: 3 });
+    const tombstone = db.item(table, 'b')!;
+    expect(tombstone).toMatchObject({ pk: 'b', sk: '1', rev: 7, gone: true });
+    expect(Object.keys(tombstone).sort()).toEqual(['expiresAt', 'gone', 'pk', 'rev', 'sk']);
+    expect(tombstone.expiresAt).toBeGreaterThanOrEqual(nowSeconds + 2 * 86_400);
+    expect(tombstone.expiresAt).toBeLessThan(nowSeconds + 2 * 86_400 + 60);
+  });
+
+  it('refuses an empty attribute name or a tombstone TTL that is not positive', () => {
+    const { client } = new InMemoryDynamoDb();
+    expect(() => new WriteBatcher({ client, versionAttribute: '' })).toThrow(/versionAttribute/);
+    expect(() => new WriteBatcher({ client, tombstoneTtlDays: 0 })).toThrow(/tombstoneTtlDays.*got 0/);
+  });
+
   it('reports a missing table as a retryable error without retrying it until the deadline', async () => {
     const { db, batcher } = setup();
     db.fault = () => awsError('ResourceNotFoundException');

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveBatchLimit } from '../../../functions/gpu-worker/batch-limit.ts';
 import { UnsupportedS3InputReader } from '../../../functions/gpu-worker/inputs.ts';
+import { backoffSeconds } from '../../../functions/gpu-worker/message-ledger.ts';
 import { ModelRegistry } from '../../../functions/gpu-worker/models.ts';
 import { NoTaskProtection, type TaskProtection } from '../../../functions/gpu-worker/task-protection.ts';
-import { backoffSeconds, GpuWorker, type WorkerOptions } from '../../../functions/gpu-worker/worker.ts';
+import { GpuWorker, type WorkerOptions } from '../../../functions/gpu-worker/worker.ts';
 import { InferenceBackendError } from '../../../shared/inference/errors.ts';
 import { jobsTableTarget } from '../../../shared/inference/job-status.ts';
 import { FakeBackend, FakeJobStore, FakeWorkSource, silentLogger, until, workJob } from './support/fakes.ts';

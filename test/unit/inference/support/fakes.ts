@@ -101,6 +101,8 @@ export class FakeWorkSource implements WorkSource {
   private readonly waiting: ReceivedMessage[] = [];
   readonly deleted: string[] = [];
   readonly visibility: { messageId: string; seconds: number }[] = [];
+  /** Every delete or visibility call, as made: one entry per batch call. */
+  readonly calls: { op: 'delete' | 'changeVisibility'; messageIds: string[]; seconds?: number }[] = [];
   private next = 0;
 
   push(jobs: readonly WorkJob[], receiveCount = 1): ReceivedMessage {
@@ -128,11 +130,13 @@ export class FakeWorkSource implements WorkSource {
   }
 
   async delete(messages: readonly ReceivedMessage[]): Promise<string[]> {
+    this.calls.push({ op: 'delete', messageIds: messages.map((m) => m.messageId) });
     this.deleted.push(...messages.map((m) => m.messageId));
     return [];
   }
 
   async changeVisibility(messages: readonly ReceivedMessage[], seconds: number): Promise<string[]> {
+    this.calls.push({ op: 'changeVisibility', messageIds: messages.map((m) => m.messageId), seconds });
     this.visibility.push(...messages.map((m) => ({ messageId: m.messageId, seconds })));
     return [];
   }

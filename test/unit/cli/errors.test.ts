@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SnapshotCommandError } from '../../../shared/cli/snapshot-command.ts';
+import { SnapshotCommandError } from '../../../shared/cli/errors.ts';
 import { InvalidSnapshotDocumentError, SnapshotConflictError } from '../../../shared/snapshots/errors.ts';
 
 describe('SnapshotCommandError', () => {

@@ -1,6 +1,11 @@
-import type { Message } from '../contract/message.ts';
-import { mulberry32 } from '../random.ts';
-import { writePathSettings } from '../settings.ts';
+/**
+ * The synthetic workload of `pipeline send --count`: deterministic contract-v1 puts over uniform or
+ * Zipf keys, optionally versioned, shuffled or invalid on purpose. Also used by the benchmarks.
+ */
+
+import type { Message } from '../../contract/message.ts';
+import { mulberry32 } from '../../random.ts';
+import { writePathSettings } from '../../settings.ts';
 
 /** How keys are drawn: every key equally likely, or Zipf (rank r has weight 1 / r^s; hot keys). */
 export type KeyDistribution = { readonly kind: 'uniform' } | { readonly kind: 'zipf'; readonly s: number };

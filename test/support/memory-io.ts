@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import type { CliIo } from '../../../shared/cli/pipeline.ts';
+import type { CliIo } from '../../shared/cli/io.ts';
 
 /** A CliIo writing into strings, reading `stdin` from text. */
 export function memoryIo(options: { cwd: string; stdin?: string }): CliIo & { out(): string; err(): string } {

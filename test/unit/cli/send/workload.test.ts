@@ -6,10 +6,10 @@ import {
   sizedItem,
   type WorkloadMessage,
   type WorkloadOptions,
-} from '../../../shared/cli/workload.ts';
-import { parseMessage } from '../../../shared/contract/message.ts';
-import { mulberry32 } from '../../../shared/random.ts';
-import { Router } from '../../../shared/routing.ts';
+} from '../../../../shared/cli/send/workload.ts';
+import { parseMessage } from '../../../../shared/contract/message.ts';
+import { mulberry32 } from '../../../../shared/random.ts';
+import { Router } from '../../../../shared/routing.ts';
 
 const base: WorkloadOptions = {
   count: 500,

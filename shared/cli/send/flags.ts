@@ -1,0 +1,118 @@
+/**
+ * The flags of `pipeline send`: their parsed shape, the parsers commander runs on their values, and
+ * the checks of combinations no single parser can see.
+ */
+
+import { InvalidArgumentError } from 'commander';
+import { validateMessage } from '../../contract/message.ts';
+import { sqsLimits } from '../../sqs/limits.ts';
+import { UsageError } from '../errors.ts';
+import type { QueueFlags } from './queue.ts';
+import type { KeyDistribution } from './workload.ts';
+
+/** The options of `pipeline send`, as commander parses them. */
+export interface SendFlags extends QueueFlags {
+  readonly count?: number;
+  readonly keyDist: KeyDistribution;
+  readonly keys: number;
+  readonly itemBytes: number;
+  readonly versions?: boolean;
+  readonly shuffleVersions?: boolean;
+  readonly invalidRate: number;
+  readonly table?: string;
+  readonly seed: number;
+  readonly concurrency: number;
+  readonly maxDelayMs: number;
+  readonly fifoGroups?: number;
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+}
+
+const SYNTHETIC_FLAGS = [
+  'keyDist',
+  'keys',
+  'itemBytes',
+  'versions',
+  'shuffleVersions',
+  'invalidRate',
+  'table',
+  'seed',
+] as const satisfies readonly (keyof SendFlags)[];
+
+/** Most distinct keys of a synthetic workload. */
+export const MAX_KEYS = 10_000_000;
+/** Largest synthetic item: room is left for the message envelope around it. */
+export const MAX_ITEM_BYTES = sqsLimits.maxMessageBytes - 1024;
+
+/**
+ * Refuses flag combinations: a file and `--count`, neither, synthetic flags typed for a file
+ * (`userSet` says a flag was typed, not defaulted), `--shuffle-versions` without `--versions`.
+ */
+export function checkSourceFlags(
+  file: string | undefined,
+  flags: SendFlags,
+  userSet: (name: string) => boolean,
+): void {
+  if (file !== undefined && flags.count !== undefined) {
+    throw new UsageError(
+      'give either a JSONL file (or - for stdin) or --count for a synthetic workload, not both',
+    );
+  }
+  if (file === undefined && flags.count === undefined) {
+    throw new UsageError(
+      'nothing to send: give a JSONL file, - for stdin, or --count <n> for a synthetic workload',
+    );
+  }
+  if (file !== undefined) {
+    const synthetic = SYNTHETIC_FLAGS.filter(userSet);
+    if (synthetic.length > 0) {
+      const names = synthetic.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      throw new UsageError(`${names.join(', ')} apply to synthetic workloads (--count) only, not to ${file}`);
+    }
+  }
+  if (flags.shuffleVersions && !flags.versions) {
+    throw new UsageError('--shuffle-versions needs --versions (there is no version order to shuffle)');
+  }
+}
+
+/** Parser of an integer flag in `min..max`. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
+      throw new InvalidArgumentError(`expected an integer ${range}`);
+    }
+    return parsed;
+  };
+}
+
+/** Parser of a fraction from 0 to 1 (`--invalid-rate`). */
+export function rate(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+    throw new InvalidArgumentError('expected a number from 0 to 1');
+  }
+  return parsed;
+}
+
+/** Parser of `--key-dist`: `uniform` or `zipf:<s>`. */
+export function keyDistribution(value: string): KeyDistribution {
+  if (value === 'uniform') return { kind: 'uniform' };
+  const match = /^zipf:(.+)$/.exec(value);
+  const s = Number(match?.[1]);
+  if (!match || !Number.isFinite(s) || s < 0) {
+    throw new InvalidArgumentError('expected uniform or zipf:<s> with s ≥ 0 (e.g. zipf:1.1)');
+  }
+  return { kind: 'zipf', s };
+}
+
+/** Parser of `--table`: a logical table name the contract accepts. */
+export function tableName(value: string): string {
+  try {
+    validateMessage({ op: 'delete', table: value, key: { pk: 'k' } });
+  } catch {
+    throw new InvalidArgumentError('expected 1-64 characters of A-Z a-z 0-9 _ . -');
+  }
+  return value;
+}

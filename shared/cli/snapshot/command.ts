@@ -1,0 +1,194 @@
+/**
+ * `pipeline snapshot …`: the commander definition of the subcommands (publish, get, list, diff,
+ * promote, rollback, prune), each run in a fresh context whose errors become `CliError`s.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { PipelineError } from '../../errors.ts';
+import { DEFAULT_STACK_FILE } from '../../local/stack-file.ts';
+import { parseJson } from '../../snapshots/codec.ts';
+import { diffDocuments } from '../../snapshots/diff.ts';
+import { parseMatchRules } from '../../snapshots/rollout.ts';
+import { snapshotSettings } from '../../snapshots/settings.ts';
+import {
+  CliError,
+  GrantedTablesUnknownError,
+  SnapshotCommandError,
+  SnapshotStoreRequestError,
+  SourceReadError,
+  UsageError,
+} from '../errors.ts';
+import type { CliIo } from '../io.ts';
+import { checkVersion, type SnapshotCommandDeps, type SnapshotContext, snapshotContext } from './context.ts';
+import { collect, count, percentage, type SnapshotFlags, tableList, version } from './flags.ts';
+import { describeManifest, describePointer, formatBytes, formatDiff } from './format.ts';
+
+/**
+ * `pipeline snapshot …`: publish, inspect, roll out and roll back configuration snapshots.
+ *
+ * @example
+ * program.addCommand(snapshotCommand(io));
+ */
+export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Command {
+  const snapshot = new Command('snapshot')
+    .description('Publish and manage configuration snapshots (immutable versions behind an atomic pointer)')
+    .option('--table <name>', 'snapshots table (default: tables.snapshots of the stack file)')
+    .option('--stack-file <path>', 'local stack file written by `npm run local`', DEFAULT_STACK_FILE)
+    .option('--name <name>', 'snapshot name', snapshotSettings.defaultName)
+    .option(
+      '--granted-tables <names>',
+      'comma-separated tables a route may name (the WritePath stack output GrantedTableNames; default: grantedTables of the stack file)',
+      tableList,
+    );
+
+  const run = (action: (ctx: SnapshotContext, ...args: never[]) => Promise<void>) =>
+    async function snapshotAction(this: Command, ...args: unknown[]): Promise<void> {
+      const flags = this.optsWithGlobals<SnapshotFlags & Record<string, unknown>>();
+      const ctx = await snapshotContext(flags, io, deps);
+      try {
+        await action(ctx, ...(args as never[]));
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        if (error instanceof PipelineError) throw new SnapshotCommandError(error);
+        // An AWS SDK error: a service exception carries $metadata.
+        if (error instanceof Error && '$metadata' in error)
+          throw new SnapshotStoreRequestError(ctx.tableName, error);
+        throw error;
+      } finally {
+        if (deps.client === undefined) ctx.client.destroy();
+      }
+    };
+
+  snapshot
+    .command('publish')
+    .description('Validate a configuration file and publish it as a new version')
+    .argument('<file>', 'JSON configuration document')
+    .option('--canary <pct>', 'stage it: serve it to this percentage of callers (0-100)', percentage)
+    .option('--match <k=v>', 'stage it only for callers with this attribute (repeatable)', collect, [])
+    .option('--source <who>', 'recorded as the version source', 'cli')
+    .action(
+      run(async (ctx, file: string, flags: { canary?: number; match: string[]; source: string }) => {
+        if (flags.match.length > 0 && flags.canary === undefined) {
+          throw new UsageError('--match needs --canary <pct>');
+        }
+        const path = resolve(io.cwd, file);
+        const document = parseJson(await readText(path), file);
+        const rollout =
+          flags.canary === undefined
+            ? undefined
+            : { percentage: flags.canary, match: parseMatchRules(flags.match) };
+        // Refuse rather than publish a routing the batch writer may not be allowed to write.
+        if (ctx.grantedTables === undefined) throw new GrantedTablesUnknownError();
+        const { manifest, pointer } = await ctx.publisher.publish(ctx.name, document, {
+          source: flags.source,
+          rollout,
+        });
+        io.stdout.write(
+          `published ${ctx.name} version ${manifest.version} (${formatBytes(manifest.bytes)}, ` +
+            `${manifest.chunkCount} chunk${manifest.chunkCount === 1 ? '' : 's'}); ${describePointer(pointer)}\n`,
+        );
+      }),
+    );
+
+  snapshot
+    .command('get')
+    .description('Print a version (default: the stable one) as JSON')
+    .option('--version <v>', 'version number', version)
+    .action(
+      run(async (ctx, flags: { version?: number }) => {
+        const { data } = await ctx.publisher.read(ctx.name, flags.version);
+        io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      }),
+    );
+
+  snapshot
+    .command('list')
+    .description('List versions, newest first, with the pointer')
+    .action(
+      run(async (ctx) => {
+        const { pointer, manifests } = await ctx.publisher.list(ctx.name);
+        io.stdout.write(`${pointer ? describePointer(pointer) : `${ctx.name}: nothing published`}\n`);
+        for (const manifest of manifests) io.stdout.write(`${describeManifest(manifest, pointer)}\n`);
+      }),
+    );
+
+  snapshot
+    .command('diff')
+    .description('Show what changed from one version to another')
+    .argument('<v1>', 'older version', version)
+    .argument('<v2>', 'newer version', version)
+    .action(
+      run(async (ctx, v1: number, v2: number) => {
+        const [before, after] = await Promise.all([
+          ctx.publisher.read(ctx.name, v1),
+          ctx.publisher.read(ctx.name, v2),
+        ]);
+        const entries = diffDocuments(before.data, after.data);
+        if (entries.length === 0) io.stdout.write(`versions ${v1} and ${v2} are identical\n`);
+        for (const entry of entries) io.stdout.write(`${formatDiff(entry)}\n`);
+      }),
+    );
+
+  snapshot
+    .command('promote')
+    .description('Move the staged rollout on: to --percentage, or make the candidate stable')
+    .option('--percentage <pct>', 'serve the candidate to this percentage instead (0-100)', percentage)
+    .action(
+      run(async (ctx, flags: { percentage?: number }) => {
+        await checkVersion(ctx, (await ctx.publisher.list(ctx.name)).pointer?.candidate?.version);
+        const pointer = await ctx.publisher.promote(ctx.name, {
+          percentage: flags.percentage,
+          source: 'cli',
+        });
+        io.stdout.write(`promoted: ${describePointer(pointer)}\n`);
+      }),
+    );
+
+  snapshot
+    .command('rollback')
+    .description('Serve an earlier version to everyone again (a new pointer generation)')
+    .requiredOption('--to <v>', 'version to serve', version)
+    .action(
+      run(async (ctx, flags: { to: number }) => {
+        await checkVersion(ctx, flags.to);
+        const pointer = await ctx.publisher.rollback(ctx.name, flags.to, { source: 'cli' });
+        io.stdout.write(`rolled back: ${describePointer(pointer)}\n`);
+      }),
+    );
+
+  snapshot
+    .command('prune')
+    .description('Delete all but the newest versions (never the stable or candidate one)')
+    .requiredOption('--keep <n>', 'versions to keep', count)
+    .action(
+      run(async (ctx, flags: { keep: number }) => {
+        const deleted = await ctx.publisher.prune(ctx.name, flags.keep);
+        io.stdout.write(
+          deleted.length === 0
+            ? 'nothing to prune\n'
+            : `deleted version${deleted.length === 1 ? '' : 's'} ${deleted.join(', ')}\n`,
+        );
+      }),
+    );
+
+  return snapshot;
+}
+
+/** Adds `snapshot` and its subcommands to the `pipeline` program. */
+export function registerSnapshotCommands(
+  program: Command,
+  io: CliIo,
+  deps: SnapshotCommandDeps = {},
+): Command {
+  return program.addCommand(snapshotCommand(io, deps).exitOverride());
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new SourceReadError(path, (cause as NodeJS.ErrnoException).code ?? String(cause), { cause });
+  }
+}
