@@ -1,5 +1,5 @@
 import { App, type AppProps } from 'aws-cdk-lib';
-import { inferenceSettings } from '../shared/inference/settings.ts';
+import { inferenceSettings } from '../shared/pipeline/inference/settings.ts';
 import { cdkContext, contextFlag } from './context.ts';
 import { addNagChecks } from './nag.ts';
 import { GpuInferenceStack } from './stacks/gpu-inference-stack.ts';

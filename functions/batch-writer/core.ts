@@ -1,15 +1,15 @@
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
-import { parseMessage } from '../../shared/contract/message.ts';
+import { parseMessage } from '../../shared/contract/index.ts';
+import type { PipelineError } from '../../shared/core/errors.ts';
+import type { DeadLetter, DeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
+import type { Router } from '../../shared/pipeline/routing.ts';
 import type {
   Deadline,
   Outcome,
+  WriteBatcher,
   WriteRequest,
   WriteStats,
-} from '../../shared/dynamodb/write-batcher/types.ts';
-import type { WriteBatcher } from '../../shared/dynamodb/write-batcher/write-batcher.ts';
-import type { PipelineError } from '../../shared/errors.ts';
-import type { Router } from '../../shared/routing.ts';
-import type { DeadLetter, DeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+} from '../../shared/write-batcher/index.ts';
 
 export interface IngestDeps {
   readonly router: Router;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { parseEnv, parseJsonVariable } from '../../shared/env.ts';
-import { type RoutesConfig, RoutesSchema } from '../../shared/routing.ts';
-import { writePathSettings } from '../../shared/settings.ts';
-import { type SnapshotReaderEnv, snapshotReaderEnv } from '../../shared/snapshots/env.ts';
+import { parseEnv, parseJsonVariable } from '../../shared/core/env.ts';
+import { type RoutesConfig, RoutesSchema } from '../../shared/pipeline/routing.ts';
+import { writePathSettings } from '../../shared/pipeline/settings.ts';
+import { type SnapshotReaderEnv, snapshotReaderEnv } from '../../shared/pipeline/snapshot-env.ts';
 
 /** The batch writer's environment: the only place its configuration is read. */
 const BatchWriterEnvSchema = z.object({

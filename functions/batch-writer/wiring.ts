@@ -6,18 +6,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { WriteBatcher } from '../../shared/dynamodb/write-batcher/write-batcher.ts';
-import { deadlineOf } from '../../shared/lambda/deadline.ts';
-import { writePathSettings } from '../../shared/settings.ts';
-import { type SnapshotContext, snapshotMiddleware } from '../../shared/snapshots/middleware.ts';
+import { deadlineOf } from '../../shared/core/deadline.ts';
 import {
   type PipelineConfig,
   type PipelineConfigInput,
   pipelineConfigParser,
   routerFor,
-} from '../../shared/snapshots/pipeline-config.ts';
-import { createSnapshotReader, type SnapshotReader } from '../../shared/snapshots/reader.ts';
-import { SqsDeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+} from '../../shared/pipeline/config.ts';
+import { SqsDeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
+import { writePathSettings } from '../../shared/pipeline/settings.ts';
+import {
+  createSnapshotReader,
+  type SnapshotContext,
+  type SnapshotReader,
+  snapshotMiddleware,
+} from '../../shared/snapshots/index.ts';
+import { WriteBatcher } from '../../shared/write-batcher/index.ts';
 import { processIngestBatch } from './core.ts';
 import type { BatchWriterEnv } from './env.ts';
 

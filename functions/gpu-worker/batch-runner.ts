@@ -5,7 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { GpuOutOfMemoryError, InferenceBackendError } from '../../shared/inference/errors.ts';
+import { GpuOutOfMemoryError, InferenceBackendError } from '../../shared/pipeline/inference/errors.ts';
 import { type InferenceOutput, itemSize, type LoadedModel } from './backends/types.ts';
 import type { AdaptiveBatchLimit } from './batch-limit.ts';
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseEnv } from '../../shared/env.ts';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { parseEnv } from '../../shared/core/env.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import type { ExecutionProvider } from './backends/onnx.ts';
 
 const w = inferenceSettings.worker;

@@ -4,12 +4,12 @@ import {
   InlineInputSchema,
   isS3Input,
   type JobInput,
-} from '../../shared/inference/contract.ts';
+} from '../../shared/pipeline/inference/contract.ts';
 import {
   InputShapeMismatchError,
   S3InputError,
   S3InputUnsupportedError,
-} from '../../shared/inference/errors.ts';
+} from '../../shared/pipeline/inference/errors.ts';
 
 /** Reads an `s3Uri` input: a `{ "shape": [..], "data": [..] }` JSON document. */
 export interface S3InputReader {

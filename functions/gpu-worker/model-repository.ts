@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { ModelNotFoundError } from '../../shared/inference/errors.ts';
+import { ModelNotFoundError } from '../../shared/pipeline/inference/errors.ts';
 import type { ModelRef } from './backends/types.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { modelKey } from '../../shared/inference/work-message.ts';
+import { modelKey } from '../../shared/pipeline/inference/work-message.ts';
 import type { InferenceBackend, LoadedModel, ModelRef } from './backends/types.ts';
 
 /**

@@ -5,14 +5,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type {
-  FinalOutcome,
-  Outcome,
-  TableTarget,
-  WriteRequest,
-} from '../../shared/dynamodb/write-batcher/types.ts';
-import { type JobRecord, type JobStatus, jobWrite } from '../../shared/inference/job-status.ts';
-import type { WorkJob } from '../../shared/inference/work-message.ts';
+import { type JobRecord, type JobStatus, jobWrite } from '../../shared/pipeline/inference/job-status.ts';
+import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
+import type { FinalOutcome, Outcome, TableTarget, WriteRequest } from '../../shared/write-batcher/index.ts';
 
 /** Streaming writes of job records: the WriteBatcher's `add()`/`flush()`. */
 export interface JobWriter {

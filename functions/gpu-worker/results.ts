@@ -1,6 +1,6 @@
-import type { PipelineError } from '../../shared/errors.ts';
-import { type JobRecord, JobStatus, jobExpiry } from '../../shared/inference/job-status.ts';
-import type { WorkJob } from '../../shared/inference/work-message.ts';
+import type { PipelineError } from '../../shared/core/errors.ts';
+import { type JobRecord, JobStatus, jobExpiry } from '../../shared/pipeline/inference/job-status.ts';
+import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
 
 /** Who writes, and which delivery of the work message this is. */
 export interface Attempt {

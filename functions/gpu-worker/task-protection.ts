@@ -1,4 +1,4 @@
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 
 /**
  * ECS task scale-in protection while the worker is busy, so that scaling in never stops a task in

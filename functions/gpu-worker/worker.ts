@@ -6,10 +6,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { TableTarget } from '../../shared/dynamodb/write-batcher/types.ts';
-import { PipelineError } from '../../shared/errors.ts';
-import type { JobRecord } from '../../shared/inference/job-status.ts';
-import { modelKey, parseWorkMessage, type WorkJob } from '../../shared/inference/work-message.ts';
+import { PipelineError } from '../../shared/core/errors.ts';
+import type { JobRecord } from '../../shared/pipeline/inference/job-status.ts';
+import { modelKey, parseWorkMessage, type WorkJob } from '../../shared/pipeline/inference/work-message.ts';
+import type { TableTarget } from '../../shared/write-batcher/index.ts';
 import { itemSize, type LoadedModel, type ModelRef } from './backends/types.ts';
 import type { AdaptiveBatchLimit } from './batch-limit.ts';
 import { BatchRunner } from './batch-runner.ts';

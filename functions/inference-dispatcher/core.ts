@@ -1,16 +1,16 @@
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
-import type {
-  Deadline,
-  FinalOutcome,
-  Outcome,
-  TableTarget,
-} from '../../shared/dynamodb/write-batcher/types.ts';
-import { PipelineError } from '../../shared/errors.ts';
-import type { InferenceRequest } from '../../shared/inference/contract.ts';
-import { UnknownModelError } from '../../shared/inference/errors.ts';
-import { type JobRecord, JobStatus, jobExpiry, jobWrite } from '../../shared/inference/job-status.ts';
-import type { WorkJob } from '../../shared/inference/work-message.ts';
-import type { DeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+import { PipelineError } from '../../shared/core/errors.ts';
+import type { DeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
+import type { InferenceRequest } from '../../shared/pipeline/inference/contract.ts';
+import { UnknownModelError } from '../../shared/pipeline/inference/errors.ts';
+import {
+  type JobRecord,
+  JobStatus,
+  jobExpiry,
+  jobWrite,
+} from '../../shared/pipeline/inference/job-status.ts';
+import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
+import type { Deadline, FinalOutcome, Outcome, TableTarget } from '../../shared/write-batcher/index.ts';
 import { type PackingLimits, packWorkMessages } from './packing.ts';
 import type {
   JobRecordWriter,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseEnv, parseJsonVariable } from '../../shared/env.ts';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
-import { type SnapshotReaderEnv, snapshotReaderEnv } from '../../shared/snapshots/env.ts';
+import { parseEnv, parseJsonVariable } from '../../shared/core/env.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
+import { type SnapshotReaderEnv, snapshotReaderEnv } from '../../shared/pipeline/snapshot-env.ts';
 
 /** The inference dispatcher's environment: the only place its configuration is read. */
 const DispatcherEnvSchema = z.object({

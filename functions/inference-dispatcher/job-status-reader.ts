@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isTerminal, type JobStatus } from '../../shared/inference/job-status.ts';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { isTerminal, type JobStatus } from '../../shared/pipeline/inference/job-status.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import type { JobStatusReader } from './ports.ts';
 
 const MAX_KEYS_PER_REQUEST = 100;

@@ -1,8 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SnapshotNotFoundError } from '../../shared/snapshots/errors.ts';
-import { type PipelineConfig, pipelineConfigParser } from '../../shared/snapshots/pipeline-config.ts';
-import { createSnapshotReader } from '../../shared/snapshots/reader.ts';
+import { type PipelineConfig, pipelineConfigParser } from '../../shared/pipeline/config.ts';
+import { createSnapshotReader, SnapshotNotFoundError } from '../../shared/snapshots/index.ts';
 import type { ModelsForCaller } from './model-version.ts';
 
 export interface SnapshotModelsOptions {

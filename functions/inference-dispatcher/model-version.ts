@@ -1,4 +1,4 @@
-import { UnknownModelError } from '../../shared/inference/errors.ts';
+import { UnknownModelError } from '../../shared/pipeline/inference/errors.ts';
 import type { ModelVersionResolver } from './ports.ts';
 
 /** Model name → version, from the function's configuration (`MODELS`). */

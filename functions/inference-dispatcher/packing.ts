@@ -1,5 +1,5 @@
-import { inferenceSettings } from '../../shared/inference/settings.ts';
-import { encodeWorkMessage, modelKey, type WorkJob } from '../../shared/inference/work-message.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
+import { encodeWorkMessage, modelKey, type WorkJob } from '../../shared/pipeline/inference/work-message.ts';
 
 export interface PackingLimits {
   /** Most jobs per work message. @default inferenceSettings.workMessage.maxJobs (16) */

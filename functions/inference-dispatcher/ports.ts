@@ -1,5 +1,5 @@
-import type { Deadline, WriteRequest, WriteResult } from '../../shared/dynamodb/write-batcher/types.ts';
-import type { SendEntry } from '../../shared/sqs/limits.ts';
+import type { SendEntry } from '../../shared/sqs/index.ts';
+import type { Deadline, WriteRequest, WriteResult } from '../../shared/write-batcher/index.ts';
 
 /** Writes job records (the WriteBatcher's batch mode). */
 export interface JobRecordWriter {

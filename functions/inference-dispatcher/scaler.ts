@@ -1,5 +1,5 @@
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import type { ScaleOutcome, ServiceScaler } from './ports.ts';
 
 export interface EcsServiceScalerOptions {

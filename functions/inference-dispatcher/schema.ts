@@ -1,10 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { PipelineError } from '../../shared/errors.ts';
+import type { PipelineError } from '../../shared/core/errors.ts';
 import {
   type InferenceRequest,
   parseInferenceRequest,
   salvageJobId,
-} from '../../shared/inference/contract.ts';
+} from '../../shared/pipeline/inference/contract.ts';
 
 /** One `inference-requests` record after validation. */
 export type ParsedRecord =

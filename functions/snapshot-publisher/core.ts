@@ -2,10 +2,9 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { PipelineError } from '../../shared/errors.ts';
-import type { SnapshotPublisher } from '../../shared/snapshots/publisher.ts';
-import type { StoreDeadline } from '../../shared/snapshots/types.ts';
-import type { DeadLetter, DeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+import { PipelineError } from '../../shared/core/errors.ts';
+import type { DeadLetter, DeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
+import type { Deadline, SnapshotPublisher } from '../../shared/snapshots/index.ts';
 import { applyChange } from './changes.ts';
 import { ChangeRejectedError } from './errors.ts';
 import { type ConfigChange, parseChange } from './schema.ts';
@@ -26,7 +25,7 @@ export interface ConfigChangeDeps {
   readonly deadLetters: DeadLetterSink;
   /** Recorded as the new version's source, e.g. `lambda:<function>`. */
   readonly source: string;
-  readonly deadline?: StoreDeadline;
+  readonly deadline?: Deadline;
   /** Publish attempts when racing another publisher. @default 5 */
   readonly maxAttempts?: number;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;

@@ -1,4 +1,4 @@
-import { PipelineError } from '../../shared/errors.ts';
+import { PipelineError } from '../../shared/core/errors.ts';
 
 /** The message is JSON but not a change operation; `path` points at the bad field. */
 export class InvalidChangeError extends PipelineError {

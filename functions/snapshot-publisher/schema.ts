@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseJson } from '../../shared/snapshots/codec.ts';
+import { parseJson } from '../../shared/snapshots/index.ts';
 import { InvalidChangeError, InvalidChangePathError } from './errors.ts';
 
 /**

@@ -3,15 +3,11 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deadlineOf } from '../../shared/lambda/deadline.ts';
-import type { SnapshotPublisherEnv } from '../../shared/snapshots/env.ts';
-import {
-  PIPELINE_CONFIG_SCHEMA_VERSION,
-  pipelineConfigParser,
-} from '../../shared/snapshots/pipeline-config.ts';
-import { SnapshotPublisher } from '../../shared/snapshots/publisher.ts';
-import { DynamoDbSnapshotStore } from '../../shared/snapshots/store.ts';
-import { SqsDeadLetterSink } from '../../shared/sqs/dead-letter.ts';
+import { deadlineOf } from '../../shared/core/deadline.ts';
+import { PIPELINE_CONFIG_SCHEMA_VERSION, pipelineConfigParser } from '../../shared/pipeline/config.ts';
+import { SqsDeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
+import type { SnapshotPublisherEnv } from '../../shared/pipeline/snapshot-env.ts';
+import { DynamoDbSnapshotStore, SnapshotPublisher } from '../../shared/snapshots/index.ts';
 import { processConfigChanges } from './core.ts';
 
 /** Chunk writes stop retrying this long before the Lambda deadline, leaving time to report. */

@@ -1,4 +1,4 @@
-import { PipelineError } from '../../shared/errors.ts';
+import { PipelineError } from '../../shared/core/errors.ts';
 
 /** A context value (`cdk.json` or `cdk synth -c name=value`) that the app cannot use. */
 export class InvalidContextError extends PipelineError {

@@ -4,7 +4,7 @@ import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import { InvalidPropError } from './errors.ts';
 import type { GpuWorkerService } from './gpu-worker-service.ts';
 import { PipelineFunction } from './pipeline-function.ts';

@@ -45,7 +45,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { CfnQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import { InvalidPropError } from './errors.ts';
 import { projectRoot } from './pipeline-function.ts';
 
@@ -64,7 +64,6 @@ const IMAGE_CONTEXT_EXCLUDES = [
   '!tsconfig.json',
   '!shared/**',
   '!functions/gpu-worker/**',
-  '!scripts/build-model.ts',
 ];
 
 /** Where the worker loads model versions from (Triton's layout: `<name>/<version>/model.onnx`). */

@@ -7,7 +7,7 @@ import {
   type QueueProps,
 } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { writePathSettings } from '../../shared/settings.ts';
+import { writePathSettings } from '../../shared/pipeline/settings.ts';
 import { InvalidPropError } from './errors.ts';
 
 export interface SecureQueueProps {

@@ -4,7 +4,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import type { InstanceType, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { GpuInferenceDispatcher } from '../constructs/gpu-inference-dispatcher.ts';
 import { GpuNetwork, type GpuNetworkProps } from '../constructs/gpu-network.ts';

@@ -3,7 +3,7 @@
  * and sets the process's exit status (`exitCode`).
  */
 
-import { PipelineError } from '../errors.ts';
+import { PipelineError } from '../core/errors.ts';
 
 /** An error the CLI reports as `error: <message>` and exits with `exitCode`. */
 export abstract class CliError extends PipelineError {

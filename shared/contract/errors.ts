@@ -1,4 +1,4 @@
-import { PipelineError } from '../errors.ts';
+import { PipelineError } from '../core/errors.ts';
 
 /** The SQS body is not JSON. */
 export class InvalidJsonError extends PipelineError {

@@ -1,4 +1,4 @@
-import { PipelineError } from '../errors.ts';
+import { PipelineError } from '../core/errors.ts';
 
 /** An emulator (DynamoDB Local, local-aws-sqs) did not come up; `detail` names what it printed. */
 export class EmulatorStartError extends PipelineError {

@@ -4,15 +4,15 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BatchWriterEnv } from '../../functions/batch-writer/env.ts';
 import { bootstrapConfig, createBatchWriterHandler } from '../../functions/batch-writer/wiring.ts';
-import { writePathSettings } from '../settings.ts';
-import type { PipelineConfigInput } from '../snapshots/pipeline-config.ts';
-import { snapshotSettings } from '../snapshots/settings.ts';
-import { SqsEventSourcePoller, type SqsPollerOptions } from './poller.ts';
+import type { PipelineConfigInput } from '../pipeline/config.ts';
+import { writePathSettings } from '../pipeline/settings.ts';
+import { snapshotSettings } from '../snapshots/index.ts';
+import { SqsEventSourcePoller, type SqsPollerOptions } from './lambda/poller.ts';
 import {
   createWritePathResources,
   type WritePathResources,
   type WritePathResourcesOptions,
-} from './resources.ts';
+} from './resources/write-path.ts';
 
 export interface LocalWritePathOptions extends Omit<WritePathResourcesOptions, 'dynamodb' | 'sqs'> {
   readonly dynamodb: DynamoDBClient;

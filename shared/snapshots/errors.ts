@@ -1,4 +1,4 @@
-import { PipelineError } from '../errors.ts';
+import { PipelineError } from '../core/errors.ts';
 
 /** No pointer exists for this snapshot name: nothing was ever published under it. */
 export class SnapshotNotFoundError extends PipelineError {

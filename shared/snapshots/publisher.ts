@@ -11,7 +11,7 @@ import {
 import { type LoadedVersion, loadVersion } from './load.ts';
 import { checkPercentage } from './rollout.ts';
 import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from './settings.ts';
-import type { Compression, Manifest, Pointer, SnapshotStore, StoreDeadline } from './types.ts';
+import type { Compression, Deadline, Manifest, Pointer, SnapshotStore } from './types.ts';
 
 export interface SnapshotPublisherOptions {
   readonly store: SnapshotStore;
@@ -51,7 +51,7 @@ export interface PublishOptions {
   /** Publish as a candidate beside the current stable version instead of replacing it. */
   readonly rollout?: RolloutRequest;
   /** Stop retrying chunk writes after this point in time. */
-  readonly deadline?: StoreDeadline;
+  readonly deadline?: Deadline;
 }
 
 export interface PublishResult {

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PipelineError } from '../errors.ts';
+import { PipelineError } from '../core/errors.ts';
 import { deepFreeze } from './codec.ts';
 import {
   PointerRegressedError,

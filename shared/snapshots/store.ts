@@ -12,8 +12,8 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import type { TableTarget, WriteRequest } from '../dynamodb/write-batcher/types.ts';
-import { WriteBatcher } from '../dynamodb/write-batcher/write-batcher.ts';
+import type { TableTarget, WriteRequest } from '../write-batcher/index.ts';
+import { WriteBatcher } from '../write-batcher/index.ts';
 import {
   CorruptSnapshotError,
   MissingChunkError,
@@ -23,7 +23,7 @@ import {
   SnapshotWriteError,
 } from './errors.ts';
 import { snapshotSettings } from './settings.ts';
-import type { Manifest, Pointer, SnapshotStore, StoreDeadline } from './types.ts';
+import type { Deadline, Manifest, Pointer, SnapshotStore } from './types.ts';
 
 const { partitionKey: PK, sortKey: SK } = snapshotSettings.table;
 const POINTER_SK = 'pointer';
@@ -101,7 +101,7 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
   async putVersion(
     manifest: Manifest,
     chunks: readonly Uint8Array[],
-    options: { deadline?: StoreDeadline } = {},
+    options: { deadline?: Deadline } = {},
   ): Promise<void> {
     const { name, version } = manifest;
     const requests: WriteRequest[] = chunks.map((bytes, index) => ({
@@ -280,7 +280,7 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     requests: readonly WriteRequest[],
     name: string,
     version: number,
-    deadline: StoreDeadline | undefined,
+    deadline: Deadline | undefined,
   ): Promise<void> {
     if (requests.length === 0) return;
     const { outcomes } = await this.batcher.writeAll(requests, {

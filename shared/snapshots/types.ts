@@ -60,10 +60,9 @@ export interface Snapshot<T = unknown> {
   readonly data: T;
 }
 
-/** Absolute point in time (epoch ms) after which no more retries are started. */
-export interface StoreDeadline {
-  readonly at: number;
-}
+import type { Deadline } from '../core/deadline.ts';
+
+export type { Deadline };
 
 /**
  * Where versions and pointers live. `DynamoDbSnapshotStore` is the real one; the contract is what
@@ -78,7 +77,7 @@ export interface SnapshotStore {
   putVersion(
     manifest: Manifest,
     chunks: readonly Uint8Array[],
-    options?: { deadline?: StoreDeadline },
+    options?: { deadline?: Deadline },
   ): Promise<void>;
   getManifest(name: string, version: number): Promise<Manifest | undefined>;
   /** The chunks in order; throws `MissingChunkError` for a missing one. */

@@ -1,4 +1,4 @@
-import { PipelineError } from '../errors.ts';
+import { PipelineError } from '../core/errors.ts';
 
 /** A message (body + attributes) is over SQS's size limit; it was not sent. */
 export class MessageTooLargeError extends PipelineError {

@@ -1,8 +1,13 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { z } from 'zod';
-import { InvalidMessageError } from '../contract/errors.ts';
-import { type DeleteMessage, type Message, type PutMessage, validateMessage } from '../contract/message.ts';
-import { Router, RoutesSchema } from '../routing.ts';
+import {
+  type DeleteMessage,
+  InvalidMessageError,
+  type Message,
+  type PutMessage,
+  validateMessage,
+} from '../contract/index.ts';
+import { Router, RoutesSchema } from '../pipeline/routing.ts';
 import {
   type PendingSend,
   type SendReceipt,
@@ -13,10 +18,10 @@ import { failureReason, InvalidSenderOptionsError } from './errors.ts';
 import type { SendEntry } from './limits.ts';
 import type { SenderStats } from './stats.ts';
 
-export { InvalidMessageError } from '../contract/errors.ts';
 // Public entry of the producer package (`import { PipelineProducer } from '<pkg>/producer'`).
-export type { DeleteMessage, Message, PutMessage } from '../contract/message.ts';
-export { PipelineError } from '../errors.ts';
+export type { DeleteMessage, Message, PutMessage } from '../contract/index.ts';
+export { InvalidMessageError } from '../contract/index.ts';
+export { PipelineError } from '../core/errors.ts';
 export {
   type PendingSend,
   type SendReceipt,

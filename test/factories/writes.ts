@@ -1,6 +1,6 @@
 import type { Message } from '../../shared/contract/message.ts';
-import type { TableTarget, Versioning, WriteRequest } from '../../shared/dynamodb/write-batcher/types.ts';
-import type { RoutesConfig } from '../../shared/routing.ts';
+import type { RoutesConfig } from '../../shared/pipeline/routing.ts';
+import type { TableTarget, Versioning, WriteRequest } from '../../shared/write-batcher/types.ts';
 
 export const itemsTarget: TableTarget = { tableName: 'items-physical', partitionKey: 'pk', sortKey: 'sk' };
 

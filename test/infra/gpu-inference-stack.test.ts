@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GpuWorkerService } from '../../infra/constructs/gpu-worker-service.ts';
 import { addNagChecks } from '../../infra/nag.ts';
 import { GpuInferenceStack } from '../../infra/stacks/gpu-inference-stack.ts';
-import { inferenceSettings } from '../../shared/inference/settings.ts';
+import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import { actionsOn, arnOf, logicalIdOf, statementsOfRole, testContext } from './support.ts';
 
 let app: App;

@@ -4,7 +4,7 @@ import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WritePath } from '../../infra/constructs/write-path.ts';
-import { writePathSettings } from '../../shared/settings.ts';
+import { writePathSettings } from '../../shared/pipeline/settings.ts';
 import {
   actionsOn,
   arnOf,

@@ -10,7 +10,7 @@ import {
 
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
-import { mulberry32 } from '../../shared/random.ts';
+import { mulberry32 } from '../../shared/core/random.ts';
 
 /**
  * A fault to inject. `operations` narrows a rule to some DynamoDB operations (the part of the

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { endpointEnv, type LocalEndpoints, startEmbeddedAws } from '../../shared/local/embedded.ts';
+import { endpointEnv, type LocalEndpoints, startEmbeddedAws } from '../../shared/local/aws/embedded.ts';
 
 declare module 'vitest' {
   interface ProvidedContext {

@@ -9,10 +9,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { SqsEventSourcePoller } from '../../shared/local/poller.ts';
-import type { WritePathResources } from '../../shared/local/resources.ts';
+import type { SqsEventSourcePoller } from '../../shared/local/lambda/poller.ts';
+import type { WritePathResources } from '../../shared/local/resources/write-path.ts';
 import { type LocalWritePathOptions, startLocalWritePath } from '../../shared/local/write-path.ts';
-import type { PipelineConfigInput } from '../../shared/snapshots/pipeline-config.ts';
+import type { PipelineConfigInput } from '../../shared/pipeline/config.ts';
 
 export interface WritePathHarness {
   readonly resources: WritePathResources;

@@ -4,7 +4,7 @@ import {
   GpuOutOfMemoryError,
   InferenceBackendError,
   UnexpectedOutputError,
-} from '../../../shared/inference/errors.ts';
+} from '../../../shared/pipeline/inference/errors.ts';
 import type { ModelRepository } from '../model-repository.ts';
 import {
   type InferenceBackend,

@@ -3,7 +3,7 @@ import {
   InferenceBackendError,
   ModelNotFoundError,
   UnexpectedOutputError,
-} from '../../../shared/inference/errors.ts';
+} from '../../../shared/pipeline/inference/errors.ts';
 import {
   type InferenceBackend,
   type InferenceOutput,

@@ -4,7 +4,7 @@
  */
 
 import { Command, Option } from 'commander';
-import { DEFAULT_STACK_FILE } from '../../local/stack-file.ts';
+import { DEFAULT_STACK_FILE } from '../../local/resources/stack-file.ts';
 import type { CliIo } from '../io.ts';
 import { DEFAULT_FIFO_GROUPS } from './fifo-group.ts';
 import {

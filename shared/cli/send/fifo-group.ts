@@ -4,9 +4,9 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { Message } from '../../contract/message.ts';
-import { writePathSettings } from '../../settings.ts';
-import type { MessageOptions } from '../../sqs/producer.ts';
+import type { Message } from '../../contract/index.ts';
+import { writePathSettings } from '../../pipeline/settings.ts';
+import type { MessageOptions } from '../../sqs/index.ts';
 
 /** Message groups of a FIFO queue when `--fifo-groups` is not given. */
 export const DEFAULT_FIFO_GROUPS = 16;

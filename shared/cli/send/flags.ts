@@ -4,8 +4,8 @@
  */
 
 import { InvalidArgumentError } from 'commander';
-import { validateMessage } from '../../contract/message.ts';
-import { sqsLimits } from '../../sqs/limits.ts';
+import { validateMessage } from '../../contract/index.ts';
+import { sqsLimits } from '../../sqs/index.ts';
 import { UsageError } from '../errors.ts';
 import type { QueueFlags } from './queue.ts';
 import type { KeyDistribution } from './workload.ts';

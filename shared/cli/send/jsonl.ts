@@ -4,10 +4,9 @@
  * `SourceReadError`.
  */
 
-import { type Message, validateMessage } from '../../contract/message.ts';
-import { PipelineError } from '../../errors.ts';
-import { checkEntry, sqsLimits } from '../../sqs/limits.ts';
-import { messageEntry } from '../../sqs/producer.ts';
+import { type Message, validateMessage } from '../../contract/index.ts';
+import { PipelineError } from '../../core/errors.ts';
+import { checkEntry, messageEntry, sqsLimits } from '../../sqs/index.ts';
 import { SourceReadError } from '../errors.ts';
 import { keyOf } from './fifo-group.ts';
 

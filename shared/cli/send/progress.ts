@@ -3,7 +3,7 @@
  */
 
 import cliProgress from 'cli-progress';
-import type { SenderStats } from '../../sqs/producer.ts';
+import type { SenderStats } from '../../sqs/index.ts';
 import type { CliIo } from '../io.ts';
 
 export interface Progress {

@@ -5,7 +5,7 @@
 
 import { resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type LocalStack, readStackFile } from '../../local/stack-file.ts';
+import { type LocalStack, readStackFile } from '../../local/resources/stack-file.ts';
 import { StackConfigError, UsageError } from '../errors.ts';
 
 /** The flags that name the queue. */

@@ -4,9 +4,8 @@
  */
 
 import { resolve } from 'node:path';
-import { PipelineError } from '../../errors.ts';
-import { isFifoQueueUrl } from '../../sqs/limits.ts';
-import { PipelineProducer } from '../../sqs/producer.ts';
+import { PipelineError } from '../../core/errors.ts';
+import { isFifoQueueUrl, PipelineProducer } from '../../sqs/index.ts';
 import { MalformedLineError, UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import { fifoMessageIds } from './fifo-group.ts';

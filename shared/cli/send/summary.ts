@@ -3,7 +3,7 @@
  * `--json`, as one line of JSON (a stable shape scripts rely on).
  */
 
-import type { SenderStats } from '../../sqs/producer.ts';
+import type { SenderStats } from '../../sqs/index.ts';
 
 /** The final report of `pipeline send` (`--json` prints it as one line). */
 export interface SendSummary {

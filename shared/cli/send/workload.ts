@@ -3,9 +3,9 @@
  * Zipf keys, optionally versioned, shuffled or invalid on purpose. Also used by the benchmarks.
  */
 
-import type { Message } from '../../contract/message.ts';
-import { mulberry32 } from '../../random.ts';
-import { writePathSettings } from '../../settings.ts';
+import type { Message } from '../../contract/index.ts';
+import { mulberry32 } from '../../core/random.ts';
+import { writePathSettings } from '../../pipeline/settings.ts';
 
 /** How keys are drawn: every key equally likely, or Zipf (rank r has weight 1 / r^s; hot keys). */
 export type KeyDistribution = { readonly kind: 'uniform' } | { readonly kind: 'zipf'; readonly s: number };

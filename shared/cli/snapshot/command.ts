@@ -6,12 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { PipelineError } from '../../errors.ts';
-import { DEFAULT_STACK_FILE } from '../../local/stack-file.ts';
-import { parseJson } from '../../snapshots/codec.ts';
-import { diffDocuments } from '../../snapshots/diff.ts';
-import { parseMatchRules } from '../../snapshots/rollout.ts';
-import { snapshotSettings } from '../../snapshots/settings.ts';
+import { PipelineError } from '../../core/errors.ts';
+import { DEFAULT_STACK_FILE } from '../../local/resources/stack-file.ts';
+import { diffDocuments, parseJson, parseMatchRules, snapshotSettings } from '../../snapshots/index.ts';
 import {
   CliError,
   GrantedTablesUnknownError,

@@ -5,14 +5,13 @@
 
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readStackFile } from '../../local/stack-file.ts';
+import { readStackFile } from '../../local/resources/stack-file.ts';
 import {
   PIPELINE_CONFIG_SCHEMA_VERSION,
   parsePipelineConfig,
   pipelineConfigParser,
-} from '../../snapshots/pipeline-config.ts';
-import { SnapshotPublisher } from '../../snapshots/publisher.ts';
-import { DynamoDbSnapshotStore } from '../../snapshots/store.ts';
+} from '../../pipeline/config.ts';
+import { DynamoDbSnapshotStore, SnapshotPublisher } from '../../snapshots/index.ts';
 import { StackConfigError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import type { SnapshotFlags } from './flags.ts';

@@ -2,8 +2,7 @@
  * How `pipeline snapshot` prints pointers, manifests and diffs for people.
  */
 
-import type { DiffEntry } from '../../snapshots/diff.ts';
-import type { Manifest, Pointer } from '../../snapshots/types.ts';
+import type { DiffEntry, Manifest, Pointer } from '../../snapshots/index.ts';
 
 /** `name: stable 3, candidate 4 at 10% of region=eu (generation 7)`. */
 export function describePointer(pointer: Pointer): string {

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../../shared/cli/pipeline.ts';
 import type { SendSummary } from '../../../shared/cli/send/summary.ts';
 import { parseMessage } from '../../../shared/contract/message.ts';
-import { writeStackFile } from '../../../shared/local/stack-file.ts';
-import { memoryIo } from '../../support/memory-io.ts';
+import { writeStackFile } from '../../../shared/local/resources/stack-file.ts';
+import { memoryIo } from '../../support/fakes/memory-io.ts';
 import { createQueue, messageCount, receiveAll, sqsClient } from '../sqs/support.ts';
 
 let client: SQSClient;

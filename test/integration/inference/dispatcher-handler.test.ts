@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseWorkMessage } from '../../../shared/inference/work-message.ts';
-import { SqsEventSourcePoller } from '../../../shared/local/poller.ts';
+import { SqsEventSourcePoller } from '../../../shared/local/lambda/poller.ts';
+import { parseWorkMessage } from '../../../shared/pipeline/inference/work-message.ts';
 import { SqsBatchSender } from '../../../shared/sqs/batch-sender.ts';
 import { type InferenceFixture, inferenceFixture, jobRecords, requestBody } from './support.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalWorker } from '../../../functions/gpu-worker/local-process.ts';
+import type { LocalWorker } from '../../../shared/local/ecs/gpu-worker-process.ts';
 import {
   deadLetters,
   dispatchBodies,

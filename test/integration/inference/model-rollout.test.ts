@@ -6,8 +6,8 @@ import {
   SnapshotModelVersionResolver,
   StaticModelVersionResolver,
 } from '../../../functions/inference-dispatcher/model-version.ts';
-import { deleteTable } from '../../../shared/local/resources.ts';
-import { parsePipelineConfig } from '../../../shared/snapshots/pipeline-config.ts';
+import { deleteTable } from '../../../shared/local/resources/write-path.ts';
+import { parsePipelineConfig } from '../../../shared/pipeline/config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../../../shared/snapshots/table.ts';

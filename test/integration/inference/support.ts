@@ -2,26 +2,26 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
+import type { DispatchFunction } from '../../../functions/inference-dispatcher/wiring.ts';
 import {
   type LocalWorker,
   localWorkerEnv,
   spawnLocalWorker,
-} from '../../../functions/gpu-worker/local-process.ts';
-import { createLocalDispatch } from '../../../functions/inference-dispatcher/local.ts';
-import type { DispatchFunction } from '../../../functions/inference-dispatcher/wiring.ts';
+} from '../../../shared/local/ecs/gpu-worker-process.ts';
+import { createLocalDispatch } from '../../../shared/local/ecs/inference-dispatcher.ts';
+import { createLambdaContext } from '../../../shared/local/lambda/lambda-context.ts';
 import {
   type BuiltModel,
   ensureShelfClassifier,
   referenceForward,
   sampleImage,
   shelfClassifierWeights,
-} from '../../../scripts/build-model.ts';
-import { isTerminal, type JobRecord } from '../../../shared/inference/job-status.ts';
+} from '../../../shared/local/model/build-model.ts';
 import {
   createInferenceResources,
   type InferenceResources,
-} from '../../../shared/inference/local-resources.ts';
-import { createLambdaContext } from '../../../shared/local/lambda-context.ts';
+} from '../../../shared/local/resources/inference.ts';
+import { isTerminal, type JobRecord } from '../../../shared/pipeline/inference/job-status.ts';
 import { sqsRecord } from '../../factories/sqs.ts';
 
 export interface InferenceFixture {

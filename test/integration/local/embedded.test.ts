@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal } from '../../../shared/local/dynamodb-local.ts';
-import { startEmbeddedAws } from '../../../shared/local/embedded.ts';
-import { localEnv } from '../../../shared/local/local-env.ts';
+import { startDynamoDbLocal } from '../../../shared/local/aws/dynamodb-local.ts';
+import { startEmbeddedAws } from '../../../shared/local/aws/embedded.ts';
+import { localEnv } from '../../../shared/local/aws/local-env.ts';
 
 // These tests start emulators of their own, next to the ones the global setup started.
 const noSharedEndpoint = localEnv({ AWS_REGION: 'eu-west-1' });

@@ -9,7 +9,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTable, deleteTable } from '../../../shared/local/resources.ts';
+import { createTable, deleteTable } from '../../../shared/local/resources/write-path.ts';
 import { type FaultProxy, type FaultRule, startFaultProxy } from '../../support/fault-proxy.ts';
 
 const tableName = `fault-proxy-${randomUUID().slice(0, 8)}`;

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SqsEventSourcePoller, type SqsPollerOptions } from '../../../shared/local/poller.ts';
-import { createQueue, deleteQueue } from '../../../shared/local/resources.ts';
+import { SqsEventSourcePoller, type SqsPollerOptions } from '../../../shared/local/lambda/poller.ts';
+import { createQueue, deleteQueue } from '../../../shared/local/resources/write-path.ts';
 
 const sqs = new SQSClient({});
 const cleanups: Array<() => Promise<void>> = [];

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, QueueDoesNotExist, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { createWritePathResources } from '../../../shared/local/resources.ts';
+import { createWritePathResources } from '../../../shared/local/resources/write-path.ts';
 
 const dynamodb = new DynamoDBClient({});
 const sqs = new SQSClient({});

@@ -5,7 +5,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { startSqsLocal } from '../../../shared/local/sqs-local.ts';
+import { startSqsLocal } from '../../../shared/local/aws/sqs-local.ts';
 
 describe('local-aws-sqs in a child process', () => {
   it('serves SQS on an ephemeral loopback port and stops with its process', async () => {

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../shared/cli/io.ts';
 import { registerSnapshotCommands } from '../../../shared/cli/snapshot/command.ts';
-import { writeStackFile } from '../../../shared/local/stack-file.ts';
+import { writeStackFile } from '../../../shared/local/resources/stack-file.ts';
 import { type SnapshotFixture, snapshotFixture } from './support.ts';
 
 const config = (tableName: string) => ({

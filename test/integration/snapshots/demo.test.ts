@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSnapshotsDemo } from '../../../scripts/demo/snapshots.ts';
+import { runSnapshotsDemo } from '../../../shared/local/dev/demo/snapshots.ts';
 
 describe('npm start snapshot demo', () => {
   it('shows a routing change taking effect, a dead-lettered change, a canary and a rollback', async () => {

@@ -1,9 +1,9 @@
-import { mulberry32 } from '../../../shared/random.ts';
+import { mulberry32 } from '../../../shared/core/random.ts';
 
 /**
  * Seeded pseudo-random JSON of at least `bytes` bytes: device-like entries drawn from a 2,000-word
  * vocabulary, so it compresses like real configuration (about 4:1 with gzip), not trivially.
- * Used by the integration tests and `bench/snapshots.ts`.
+ * Used by the integration tests and `test/bench/snapshots.ts`.
  */
 export function pseudoRandomDocument(bytes: number, seed = 42): Record<string, unknown> {
   const random = mulberry32(seed);

@@ -1,7 +1,7 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnknownTableError } from '../../../shared/contract/errors.ts';
-import { parsePipelineConfig, routerFor } from '../../../shared/snapshots/pipeline-config.ts';
+import { parsePipelineConfig, routerFor } from '../../../shared/pipeline/config.ts';
 import { chunkSortKey, POINTER_SORT_KEY } from '../../../shared/snapshots/store.ts';
 import type { Snapshot } from '../../../shared/snapshots/types.ts';
 import { type SnapshotFixture, snapshotFixture } from './support.ts';

@@ -7,7 +7,12 @@ import {
   type ConfigChangeFunction,
   createConfigChangeHandler,
 } from '../../../functions/snapshot-publisher/wiring.ts';
-import { createQueue, createTable, deleteQueue, deleteTable } from '../../../shared/local/resources.ts';
+import {
+  createQueue,
+  createTable,
+  deleteQueue,
+  deleteTable,
+} from '../../../shared/local/resources/write-path.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../../../shared/snapshots/table.ts';

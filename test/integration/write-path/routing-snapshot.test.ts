@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, deleteTable } from '../../../shared/local/resources.ts';
-import { pipelineConfigParser } from '../../../shared/snapshots/pipeline-config.ts';
+import { createTable, deleteTable } from '../../../shared/local/resources/write-path.ts';
+import { pipelineConfigParser } from '../../../shared/pipeline/config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../../../shared/snapshots/table.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { processIngestBatch } from '../../../functions/batch-writer/core.ts';
-import { WriteBatcher } from '../../../shared/dynamodb/write-batcher/write-batcher.ts';
-import { Router } from '../../../shared/routing.ts';
-import type { DeadLetter, DeadLetterSink } from '../../../shared/sqs/dead-letter.ts';
+import type { DeadLetter, DeadLetterSink } from '../../../shared/pipeline/dead-letter.ts';
+import { Router } from '../../../shared/pipeline/routing.ts';
+import { WriteBatcher } from '../../../shared/write-batcher/write-batcher.ts';
 import { sqsRecord } from '../../factories/sqs.ts';
 import { itemsRoutes, itemsTarget, putMessage } from '../../factories/writes.ts';
-import { awsError, InMemoryDynamoDb } from '../../support/in-memory-dynamodb.ts';
+import { awsError, InMemoryDynamoDb } from '../../support/fakes/in-memory-dynamodb.ts';
 
 class RecordingSink implements DeadLetterSink {
   readonly letters: DeadLetter[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { batchWriterEnv } from '../../../functions/batch-writer/env.ts';
-import { ConfigurationError } from '../../../shared/env.ts';
+import { ConfigurationError } from '../../../shared/core/env.ts';
 import { itemsRoutes } from '../../factories/writes.ts';
 
 const variables = {

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AdaptiveBatchLimit } from '../../../functions/gpu-worker/batch-limit.ts';
 import { BatchRunner } from '../../../functions/gpu-worker/batch-runner.ts';
-import { InferenceBackendError } from '../../../shared/inference/errors.ts';
-import { FakeBackend, silentLogger } from './support/fakes.ts';
+import { InferenceBackendError } from '../../../shared/pipeline/inference/errors.ts';
+import { FakeBackend, silentLogger } from '../../support/fakes/inference.ts';
 
 async function setup(backend: FakeBackend, maxBatchDurationMs = 10_000) {
   const batchLimit = new AdaptiveBatchLimit({ max: 8 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseInferenceRequest, salvageJobId } from '../../../shared/inference/contract.ts';
-import { InvalidWorkMessageError } from '../../../shared/inference/errors.ts';
-import { jobsTableTarget, jobWrite, statusRank } from '../../../shared/inference/job-status.ts';
-import { encodeWorkMessage, parseWorkMessage } from '../../../shared/inference/work-message.ts';
-import { request, workJob } from './support/fakes.ts';
+import { parseInferenceRequest, salvageJobId } from '../../../shared/pipeline/inference/contract.ts';
+import { InvalidWorkMessageError } from '../../../shared/pipeline/inference/errors.ts';
+import { jobsTableTarget, jobWrite, statusRank } from '../../../shared/pipeline/inference/job-status.ts';
+import { encodeWorkMessage, parseWorkMessage } from '../../../shared/pipeline/inference/work-message.ts';
+import { request, workJob } from '../../support/fakes/inference.ts';
 
 describe('inference request contract', () => {
   it('accepts an inline tensor and an S3 input', () => {

@@ -2,9 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { type DispatchDeps, dispatchRequests } from '../../../functions/inference-dispatcher/core.ts';
 import { StaticModelVersionResolver } from '../../../functions/inference-dispatcher/model-version.ts';
 import type { ServiceScaler } from '../../../functions/inference-dispatcher/ports.ts';
-import { jobsTableTarget } from '../../../shared/inference/job-status.ts';
+import { jobsTableTarget } from '../../../shared/pipeline/inference/job-status.ts';
 import { sqsRecord } from '../../factories/sqs.ts';
-import { FakeDeadLetters, FakeJobStore, FakeSink, requestRecord } from './support/fakes.ts';
+import { FakeDeadLetters, FakeJobStore, FakeSink, requestRecord } from '../../support/fakes/inference.ts';
 
 function deps(overrides: Partial<DispatchDeps> = {}) {
   const jobs = new FakeJobStore();

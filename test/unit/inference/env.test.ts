@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { workerEnv } from '../../../functions/gpu-worker/env.ts';
 import { dispatcherEnv } from '../../../functions/inference-dispatcher/env.ts';
-import { inferenceSettings } from '../../../shared/inference/settings.ts';
+import { inferenceSettings } from '../../../shared/pipeline/inference/settings.ts';
 
 const queueUrl = 'http://localhost:4566/000000000000/gpu-work';
 

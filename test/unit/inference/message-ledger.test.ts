@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MessageLedger } from '../../../functions/gpu-worker/message-ledger.ts';
 import { NoTaskProtection } from '../../../functions/gpu-worker/task-protection.ts';
-import { FakeWorkSource, silentLogger, workJob } from './support/fakes.ts';
+import { FakeWorkSource, silentLogger, workJob } from '../../support/fakes/inference.ts';
 
 function setup() {
   const source = new FakeWorkSource();

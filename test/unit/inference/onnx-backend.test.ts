@@ -12,7 +12,7 @@ import {
   referenceForward,
   sampleImage,
   shelfClassifierWeights,
-} from '../../../scripts/build-model.ts';
+} from '../../../shared/local/model/build-model.ts';
 
 // A small hidden layer keeps the test fast; the graph is the one the worker serves.
 const spec = { hidden: 64 };

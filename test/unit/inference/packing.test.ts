@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { packWorkMessages } from '../../../functions/inference-dispatcher/packing.ts';
-import { parseWorkMessage } from '../../../shared/inference/work-message.ts';
-import { workJob } from './support/fakes.ts';
+import { parseWorkMessage } from '../../../shared/pipeline/inference/work-message.ts';
+import { workJob } from '../../support/fakes/inference.ts';
 
 describe('packWorkMessages', () => {
   it('keeps model versions apart and fills messages up to maxJobs', () => {

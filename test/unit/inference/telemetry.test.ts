@@ -9,7 +9,7 @@ import {
   parseNvidiaSmi,
   QUERY_FIELDS,
 } from '../../../functions/gpu-worker/telemetry.ts';
-import { silentLogger, until } from './support/fakes.ts';
+import { silentLogger, until } from '../../support/fakes/inference.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 

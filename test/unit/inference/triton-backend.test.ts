@@ -7,7 +7,7 @@ import {
   referenceForward,
   sampleImage,
   shelfClassifierWeights,
-} from '../../../scripts/build-model.ts';
+} from '../../../shared/local/model/build-model.ts';
 
 // A KServe v2 server stand-in that serves the reference classifier (hidden 16) and can be told to
 // fail the next request.

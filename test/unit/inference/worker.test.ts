@@ -5,9 +5,16 @@ import { backoffSeconds } from '../../../functions/gpu-worker/message-ledger.ts'
 import { ModelRegistry } from '../../../functions/gpu-worker/models.ts';
 import { NoTaskProtection, type TaskProtection } from '../../../functions/gpu-worker/task-protection.ts';
 import { GpuWorker, type WorkerOptions } from '../../../functions/gpu-worker/worker.ts';
-import { InferenceBackendError } from '../../../shared/inference/errors.ts';
-import { jobsTableTarget } from '../../../shared/inference/job-status.ts';
-import { FakeBackend, FakeJobStore, FakeWorkSource, silentLogger, until, workJob } from './support/fakes.ts';
+import { InferenceBackendError } from '../../../shared/pipeline/inference/errors.ts';
+import { jobsTableTarget } from '../../../shared/pipeline/inference/job-status.ts';
+import {
+  FakeBackend,
+  FakeJobStore,
+  FakeWorkSource,
+  silentLogger,
+  until,
+  workJob,
+} from '../../support/fakes/inference.ts';
 
 function setup(
   options: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchOutcome } from '../../../shared/local/batch-response.ts';
+import { batchOutcome } from '../../../shared/local/lambda/batch-response.ts';
 import { sqsRecord } from '../../factories/sqs.ts';
 
 describe('batchOutcome', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { endpointEnv, startEmbeddedAws } from '../../../shared/local/embedded.ts';
-import { localEnv } from '../../../shared/local/local-env.ts';
+import { endpointEnv, startEmbeddedAws } from '../../../shared/local/aws/embedded.ts';
+import { localEnv } from '../../../shared/local/aws/local-env.ts';
 
 const endpoints = { region: 'eu-west-1', dynamodb: 'http://127.0.0.1:1001', sqs: 'http://127.0.0.1:1002' };
 

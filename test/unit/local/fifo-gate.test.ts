@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { FifoGate } from '../../../shared/local/fifo-gate.ts';
+import { FifoGate } from '../../../shared/local/lambda/fifo-gate.ts';
 
 /** A received FIFO message: `b3` is the third message of group `b`. */
 function received(name: string): Message {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLambdaContext } from '../../../shared/local/lambda-context.ts';
+import { createLambdaContext } from '../../../shared/local/lambda/lambda-context.ts';
 
 describe('createLambdaContext', () => {
   beforeEach(() => {

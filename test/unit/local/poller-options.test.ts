@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { SqsEventSourcePoller } from '../../../shared/local/poller.ts';
-import { writePathSettings } from '../../../shared/settings.ts';
+import { SqsEventSourcePoller } from '../../../shared/local/lambda/poller.ts';
+import { writePathSettings } from '../../../shared/pipeline/settings.ts';
 
 // The constructor only resolves options; nothing here talks to SQS.
 const sqs = new SQSClient({ region: 'us-east-1' });

@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { toSqsRecord } from '../../../shared/local/sqs-event.ts';
+import { toSqsRecord } from '../../../shared/local/lambda/sqs-event.ts';
 
 const source = { queueArn: 'arn:aws:sqs:eu-west-1:123456789012:ingest.fifo', region: 'eu-west-1' };
 

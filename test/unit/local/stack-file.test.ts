@@ -2,7 +2,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type LocalStack, readStackFile, writeStackFile } from '../../../shared/local/stack-file.ts';
+import {
+  type LocalStack,
+  readStackFile,
+  writeStackFile,
+} from '../../../shared/local/resources/stack-file.ts';
 
 const stack: LocalStack = {
   region: 'us-east-1',

@@ -4,7 +4,7 @@ import { type SnapshotContext, snapshotMiddleware } from '../../../shared/snapsh
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { SnapshotReader } from '../../../shared/snapshots/reader.ts';
 import type { Snapshot } from '../../../shared/snapshots/types.ts';
-import { MemorySnapshotStore } from './memory-store.ts';
+import { MemorySnapshotStore } from '../../support/fakes/memory-snapshot-store.ts';
 
 const NAME = 'app';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { processConfigChanges } from '../../../functions/snapshot-publisher/core.ts';
-import { parsePipelineConfig, pipelineConfigParser } from '../../../shared/snapshots/pipeline-config.ts';
+import { parsePipelineConfig, pipelineConfigParser } from '../../../shared/pipeline/config.ts';
+import type { DeadLetter, DeadLetterSink } from '../../../shared/pipeline/dead-letter.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
-import type { DeadLetter, DeadLetterSink } from '../../../shared/sqs/dead-letter.ts';
 import { sqsRecord } from '../../factories/sqs.ts';
-import { MemorySnapshotStore } from './memory-store.ts';
+import { MemorySnapshotStore } from '../../support/fakes/memory-snapshot-store.ts';
 
 const NAME = 'pipeline';
 const route = (tableName: string) => ({ tableName, partitionKey: 'pk', sortKey: 'sk' });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parsePipelineConfig } from '../../../shared/pipeline/config.ts';
 import {
   InvalidRolloutError,
   InvalidSnapshotDocumentError,
@@ -8,9 +9,8 @@ import {
   SnapshotTooLargeError,
   SnapshotVersionNotFoundError,
 } from '../../../shared/snapshots/errors.ts';
-import { parsePipelineConfig } from '../../../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
-import { MemorySnapshotStore } from './memory-store.ts';
+import { MemorySnapshotStore } from '../../support/fakes/memory-snapshot-store.ts';
 
 const NAME = 'app';
 

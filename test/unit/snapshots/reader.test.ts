@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { pipelineConfigParser } from '../../../shared/pipeline/config.ts';
 import { SnapshotNotFoundError, SnapshotNotLoadedError } from '../../../shared/snapshots/errors.ts';
-import { pipelineConfigParser } from '../../../shared/snapshots/pipeline-config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { SnapshotReader, type SnapshotReaderOptions } from '../../../shared/snapshots/reader.ts';
-import { MemorySnapshotStore } from './memory-store.ts';
+import { MemorySnapshotStore } from '../../support/fakes/memory-snapshot-store.ts';
 
 const NAME = 'app';
 

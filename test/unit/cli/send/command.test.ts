@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../../shared/cli/pipeline.ts';
-import { writeStackFile } from '../../../../shared/local/stack-file.ts';
-import { memoryIo } from '../../../support/memory-io.ts';
+import { writeStackFile } from '../../../../shared/local/resources/stack-file.ts';
+import { memoryIo } from '../../../support/fakes/memory-io.ts';
 
 // Nothing listens on port 9: these runs must stop before sending anything.
 const queueUrl = 'http://127.0.0.1:9/123456789012/ingest';

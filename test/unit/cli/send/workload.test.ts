@@ -8,8 +8,8 @@ import {
   type WorkloadOptions,
 } from '../../../../shared/cli/send/workload.ts';
 import { parseMessage } from '../../../../shared/contract/message.ts';
-import { mulberry32 } from '../../../../shared/random.ts';
-import { Router } from '../../../../shared/routing.ts';
+import { mulberry32 } from '../../../../shared/core/random.ts';
+import { Router } from '../../../../shared/pipeline/routing.ts';
 
 const base: WorkloadOptions = {
   count: 500,

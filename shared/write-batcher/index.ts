@@ -1,0 +1,13 @@
+// The public API of the write-batcher library: code outside shared/write-batcher/ imports from here only.
+
+export * from './errors.ts';
+export type {
+  Deadline,
+  FinalOutcome,
+  Outcome,
+  TableTarget,
+  WriteRequest,
+  WriteResult,
+  WriteStats,
+} from './types.ts';
+export { WriteBatcher } from './write-batcher.ts';

@@ -1,0 +1,86 @@
+import type { PipelineError } from '../core/errors.ts';
+
+/** Where a write lands: the physical table and its key schema. */
+export interface TableTarget {
+  readonly tableName: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+}
+
+/** A native JS value as the DynamoDB document marshaller accepts it (JSON-shaped here). */
+export type AttributeMap = Readonly<Record<string, unknown>>;
+
+/** One write the batcher applies. `item` must contain the table's key attributes. */
+export type WriteRequest =
+  | {
+      readonly op: 'put';
+      readonly target: TableTarget;
+      readonly item: AttributeMap;
+      /** Version guard: the stored item is replaced only by a strictly higher version. */
+      readonly version?: number;
+      /** Coalescing scope (e.g. a FIFO message group): requests coalesce only within one scope. */
+      readonly scope?: string;
+    }
+  | {
+      readonly op: 'delete';
+      readonly target: TableTarget;
+      readonly key: AttributeMap;
+      readonly version?: number;
+      readonly scope?: string;
+    };
+
+/** Why a write is still not applied when the batcher gives up; the caller should retry the input. */
+export type RetryReason =
+  | 'deadline' // still unprocessed, throttled or failing when the deadline came
+  | 'error'; // DynamoDB answered with an error retrying will not fix now (missing table, bad credentials)
+
+/** The outcome of a write that was sent (or decided) on its own behalf. */
+export type FinalOutcome =
+  | { readonly status: 'written' }
+  /** A version guard found an equal or higher stored version: skipped, which is success. */
+  | { readonly status: 'stale' }
+  | { readonly status: 'retryable'; readonly reason: RetryReason; readonly detail: string }
+  | { readonly status: 'rejected'; readonly error: PipelineError };
+
+/** Every input gets exactly one outcome, index-aligned with the input. */
+export type Outcome =
+  | FinalOutcome
+  /** Superseded by a later write to the same key; shares that write's outcome. */
+  | { readonly status: 'coalesced'; readonly supersededBy: number; readonly final: FinalOutcome };
+
+/** Counters for one `writeAll` (or one streaming flush). */
+export interface WriteStats {
+  inputs: number;
+  written: number;
+  coalesced: number;
+  stale: number;
+  rejected: number;
+  retryableFailures: number;
+  /** BatchWriteItem calls. */
+  batchRequests: number;
+  /** Single-item conditional PutItem/DeleteItem calls (version-guarded writes). */
+  conditionalRequests: number;
+  /** Items that came back in UnprocessedItems and were sent again. */
+  unprocessedRetried: number;
+  /** Throttling errors received (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded). */
+  throttles: number;
+  /** Other retryable errors (5xx, network resets, timeouts). */
+  transientErrors: number;
+  consumedWriteCapacity: number;
+}
+
+/** The result of one `writeAll`. */
+export interface WriteResult {
+  readonly outcomes: readonly Outcome[];
+  readonly stats: WriteStats;
+}
+
+/** How version-guarded writes and their tombstones are stored: the batcher's options, resolved. */
+export interface Versioning {
+  readonly versionAttribute: string;
+  readonly deletedAttribute: string;
+  readonly ttlAttribute: string;
+  readonly tombstoneTtlDays: number;
+}
+
+export type { Deadline } from '../core/deadline.ts';

@@ -1,0 +1,24 @@
+import type { LocalEndpoints } from '../../shared/local/aws/embedded.ts';
+
+/** What the runner hands every suite. */
+export interface BenchContext {
+  readonly endpoints: LocalEndpoints;
+  readonly log: (line: string) => void;
+  /** Smaller workloads for a smoke run (`--quick`). */
+  readonly quick: boolean;
+}
+
+/** Formats rows as an aligned text table. */
+export function table(rows: ReadonlyArray<Record<string, string | number>>): string {
+  if (rows.length === 0) return '';
+  const headers = Object.keys(rows[0]!);
+  const cells = rows.map((row) => headers.map((h) => format(row[h])));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => v.padStart(widths[i]!)).join('  ');
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+function format(value: string | number | undefined): string {
+  if (typeof value !== 'number') return value ?? '';
+  return Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 3 : 1);
+}
