@@ -3,12 +3,13 @@ import { parseMessage } from '../../shared/contract/index.ts';
 import type { PipelineError } from '../../shared/core/errors.ts';
 import type { DeadLetter, DeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
 import type { Router } from '../../shared/pipeline/routing.ts';
-import type {
-  Deadline,
-  Outcome,
-  WriteBatcher,
-  WriteRequest,
-  WriteStats,
+import {
+  type Deadline,
+  finalOutcome,
+  type Outcome,
+  type WriteBatcher,
+  type WriteRequest,
+  type WriteStats,
 } from '../../shared/write-batcher/index.ts';
 
 export interface IngestDeps {
@@ -99,7 +100,7 @@ export async function processIngestBatch(
 }
 
 function verdictOf(outcome: Outcome): Verdict {
-  const final = outcome.status === 'coalesced' ? outcome.final : outcome;
+  const final = finalOutcome(outcome);
   switch (final.status) {
     case 'written':
     case 'stale':

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { withTimeout } from '../../shared/core/timeout.ts';
 import { GpuOutOfMemoryError, InferenceBackendError } from '../../shared/pipeline/inference/errors.ts';
 import { type InferenceOutput, itemSize, type LoadedModel } from './backends/types.ts';
 import type { AdaptiveBatchLimit } from './batch-limit.ts';
@@ -55,7 +56,7 @@ export class BatchRunner {
     const batch = new Float32Array(inputs.length * width);
     for (const [i, input] of inputs.entries()) batch.set(input, i * width);
     try {
-      const out = await this.withTimeout(model.infer(batch, inputs.length));
+      const out = await this.failIfHung(model.infer(batch, inputs.length));
       const outWidth = itemSize(out.itemShape);
       batchLimit.onBatchSucceeded();
       return inputs.map((_, i) => ({
@@ -79,16 +80,13 @@ export class BatchRunner {
     }
   }
 
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+  /** Fails the call once it runs past maxBatchDurationMs, and reports the hang (the worker stops). */
+  private failIfHung<T>(promise: Promise<T>): Promise<T> {
     const { maxBatchDurationMs } = this.options;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.options.logger.error('inference hung; stopping the worker', { maxBatchDurationMs });
-        this.options.onHang();
-        reject(new InferenceBackendError('worker', `inference took longer than ${maxBatchDurationMs} ms`));
-      }, maxBatchDurationMs);
+    return withTimeout(promise, maxBatchDurationMs, () => {
+      this.options.logger.error('inference hung; stopping the worker', { maxBatchDurationMs });
+      this.options.onHang();
+      throw new InferenceBackendError('worker', `inference took longer than ${maxBatchDurationMs} ms`);
     });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 }

@@ -42,8 +42,6 @@ interface Tracked extends HeldMessage {
   visibleUntil: number;
 }
 
-const noop = () => undefined;
-
 /** Visibility before a message that failed transiently comes back: 1, 2, 4 … 30 s. */
 export function backoffSeconds(receiveCount: number): number {
   return Math.min(30, 2 ** Math.max(0, receiveCount - 1));
@@ -102,7 +100,7 @@ export class MessageLedger {
   /** A message that is not work at all: backs it off now (SQS moves it to the DLQ after maxReceiveCount). */
   backOff(message: ReceivedMessage): void {
     const seconds = backoffSeconds(message.receiveCount);
-    this.track(() => this.options.source.changeVisibility([message], seconds).then(noop));
+    this.track(() => this.options.source.changeVisibility([message], seconds).then(() => undefined));
   }
 
   /** One job of `held` is accounted for; the last one decides the message's fate. */

@@ -7,7 +7,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type JobRecord, type JobStatus, jobWrite } from '../../shared/pipeline/inference/job-status.ts';
 import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
-import type { FinalOutcome, Outcome, TableTarget, WriteRequest } from '../../shared/write-batcher/index.ts';
+import {
+  finalOutcome,
+  type Outcome,
+  type TableTarget,
+  type WriteRequest,
+} from '../../shared/write-batcher/index.ts';
 
 /** Streaming writes of job records: the WriteBatcher's `add()`/`flush()`. */
 export interface JobWriter {
@@ -37,8 +42,6 @@ export interface JobRecordWriterOptions {
 /** What became of a final record: durable (the job is finished) or not (retry the job later). */
 export type FinalWrite = 'durable' | 'retry';
 
-const noop = () => undefined;
-
 /**
  * @example
  * const records = new JobRecordWriter({ jobs: writeBatcher, table });
@@ -56,7 +59,7 @@ export class JobRecordWriter {
 
   /** Writes a RUNNING record; a lost one changes nothing (DONE supersedes it). */
   running(record: JobRecord): void {
-    this.options.jobs.add(jobWrite(this.options.table, record)).catch(noop);
+    this.options.jobs.add(jobWrite(this.options.table, record)).catch(() => undefined);
   }
 
   /** Writes a final record of `job`; `done` hears whether it is durable (or stale) once it is known. */
@@ -66,7 +69,7 @@ export class JobRecordWriter {
       .add(jobWrite(this.options.table, record))
       .then(
         (outcome) => {
-          const final = finalOf(outcome);
+          const final = finalOutcome(outcome);
           if (final.status === 'written' || final.status === 'stale') {
             metrics?.addMetric(record.status === 'DONE' ? 'JobsDone' : 'JobsFailed', MetricUnit.Count, 1);
             this.options.onJobFinished?.({
@@ -95,8 +98,4 @@ export class JobRecordWriter {
     await this.options.jobs.flush();
     await Promise.allSettled([...this.writes]);
   }
-}
-
-function finalOf(outcome: Outcome): FinalOutcome {
-  return outcome.status === 'coalesced' ? outcome.final : outcome;
 }

@@ -4,6 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { sqsLimits } from '../../shared/sqs/index.ts';
 
 /** One received gpu-work message. */
 export interface ReceivedMessage {
@@ -24,12 +25,19 @@ export interface WorkSource {
   changeVisibility(messages: readonly ReceivedMessage[], seconds: number): Promise<string[]>;
 }
 
-const MAX_BATCH_ENTRIES = 10;
+/** DeleteMessageBatch and ChangeMessageVisibilityBatch take as many entries as SendMessageBatch. */
+const MAX_BATCH_ENTRIES = sqsLimits.maxBatchEntries;
 
 function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += MAX_BATCH_ENTRIES) out.push(items.slice(i, i + MAX_BATCH_ENTRIES));
   return out;
+}
+
+/** One `Entries` item of DeleteMessageBatch or ChangeMessageVisibilityBatch. */
+interface BatchEntry {
+  readonly Id: string;
+  readonly ReceiptHandle: string;
 }
 
 export class SqsWorkSource implements WorkSource {
@@ -64,41 +72,33 @@ export class SqsWorkSource implements WorkSource {
     }
   }
 
-  async delete(messages: readonly ReceivedMessage[]): Promise<string[]> {
-    const failed: string[] = [];
-    await Promise.all(
-      chunks(messages).map(async (chunk) => {
-        try {
-          const result = await this.client.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: this.queueUrl,
-              Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle })),
-            }),
-          );
-          for (const f of result.Failed ?? []) failed.push(chunk[Number(f.Id)]!.messageId);
-        } catch {
-          failed.push(...chunk.map((m) => m.messageId));
-        }
-      }),
+  delete(messages: readonly ReceivedMessage[]): Promise<string[]> {
+    return this.inBatches(messages, (Entries) =>
+      this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries })),
     );
-    return failed;
   }
 
-  async changeVisibility(messages: readonly ReceivedMessage[], seconds: number): Promise<string[]> {
+  changeVisibility(messages: readonly ReceivedMessage[], seconds: number): Promise<string[]> {
+    return this.inBatches(messages, (entries) =>
+      this.client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: entries.map((entry) => ({ ...entry, VisibilityTimeout: seconds })),
+        }),
+      ),
+    );
+  }
+
+  /** Sends one batch request per ≤ 10 messages; resolves with the ids of the messages that failed. */
+  private async inBatches(
+    messages: readonly ReceivedMessage[],
+    send: (entries: BatchEntry[]) => Promise<{ Failed?: readonly { Id?: string | undefined }[] | undefined }>,
+  ): Promise<string[]> {
     const failed: string[] = [];
     await Promise.all(
       chunks(messages).map(async (chunk) => {
         try {
-          const result = await this.client.send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: this.queueUrl,
-              Entries: chunk.map((m, i) => ({
-                Id: String(i),
-                ReceiptHandle: m.receiptHandle,
-                VisibilityTimeout: seconds,
-              })),
-            }),
-          );
+          const result = await send(chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle })));
           for (const f of result.Failed ?? []) failed.push(chunk[Number(f.Id)]!.messageId);
         } catch {
           failed.push(...chunk.map((m) => m.messageId));

@@ -4,9 +4,11 @@
  * `message-ledger.ts` (held messages), `batch-runner.ts` (one inference call), `record-writer.ts`
  * (job records).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PipelineError } from '../../shared/core/errors.ts';
+import { withTimeout } from '../../shared/core/timeout.ts';
 import type { JobRecord } from '../../shared/pipeline/inference/job-status.ts';
 import { modelKey, parseWorkMessage, type WorkJob } from '../../shared/pipeline/inference/work-message.ts';
 import type { TableTarget } from '../../shared/write-batcher/index.ts';
@@ -179,7 +181,7 @@ export class GpuWorker {
         received = await this.deps.source.receive(10, this.options.receiveWaitSeconds, this.abort.signal);
       } catch (error) {
         this.deps.logger.warn('receive failed', { error });
-        await this.sleep(1000);
+        await sleep(1000, undefined, { signal: this.abort.signal }).catch(() => undefined); // stop() cuts it short
         continue;
       }
       for (const message of received) this.accept(message);
@@ -280,16 +282,6 @@ export class GpuWorker {
     });
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
   /**
    * The way out: no new batches; jobs not yet in a batch are handed back; the running batch
    * finishes and its records are flushed, within the stop budget; whatever is still held is handed
@@ -316,15 +308,13 @@ export class GpuWorker {
   }
 
   /** Runs `work` until `deadline`; true when it finished in time. */
-  private async before(deadline: number, work: () => Promise<void>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), Math.max(0, deadline - this.now()));
-    });
-    const done = work().then(() => true as const);
-    const result = await Promise.race([done, late]);
-    clearTimeout(timer);
-    return result;
+  private before(deadline: number, work: () => Promise<void>): Promise<boolean> {
+    const msLeft = Math.max(0, deadline - this.now());
+    return withTimeout(
+      work().then(() => true),
+      msLeft,
+      () => false,
+    );
   }
 
   private attempt(held: HeldMessage): Attempt {

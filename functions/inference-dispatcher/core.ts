@@ -10,7 +10,13 @@ import {
   jobWrite,
 } from '../../shared/pipeline/inference/job-status.ts';
 import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
-import type { Deadline, FinalOutcome, Outcome, TableTarget } from '../../shared/write-batcher/index.ts';
+import {
+  type Deadline,
+  type FinalOutcome,
+  finalOutcome,
+  type Outcome,
+  type TableTarget,
+} from '../../shared/write-batcher/index.ts';
 import { type PackingLimits, packWorkMessages } from './packing.ts';
 import type {
   JobRecordWriter,
@@ -273,7 +279,7 @@ function workJob(a: Accepted, queuedAt: number): WorkJob {
 /** The outcome that decides a request's fate (a coalesced write shares its successor's). */
 function finalOf(outcome: Outcome | undefined): FinalOutcome {
   if (outcome === undefined) return { status: 'retryable', reason: 'error', detail: 'no outcome returned' };
-  return outcome.status === 'coalesced' ? outcome.final : outcome;
+  return finalOutcome(outcome);
 }
 
 function codeOf(error: unknown): string {

@@ -1,7 +1,10 @@
 import { PipelineError } from '../core/errors.ts';
 
+/** Base of every error the message contract raises (parsing, validation, routing): `e instanceof ContractError`. */
+export abstract class ContractError extends PipelineError {}
+
 /** The SQS body is not JSON. */
-export class InvalidJsonError extends PipelineError {
+export class InvalidJsonError extends ContractError {
   readonly code = 'INVALID_JSON';
   constructor(detail: string, options?: ErrorOptions) {
     super(`body is not valid JSON: ${detail}`, options);
@@ -9,7 +12,7 @@ export class InvalidJsonError extends PipelineError {
 }
 
 /** The JSON does not match message contract v1; `path` points at the bad field. */
-export class InvalidMessageError extends PipelineError {
+export class InvalidMessageError extends ContractError {
   readonly code: string;
   constructor(
     readonly path: string,
@@ -22,7 +25,7 @@ export class InvalidMessageError extends PipelineError {
 }
 
 /** The logical table is not in the routing map. */
-export class UnknownTableError extends PipelineError {
+export class UnknownTableError extends ContractError {
   readonly code = 'UNKNOWN_TABLE';
   constructor(
     readonly table: string,
@@ -33,7 +36,7 @@ export class UnknownTableError extends PipelineError {
 }
 
 /** The routing map does not allow this op on this table. */
-export class OpNotAllowedError extends PipelineError {
+export class OpNotAllowedError extends ContractError {
   readonly code = 'OP_NOT_ALLOWED';
   constructor(
     readonly op: string,
@@ -44,7 +47,7 @@ export class OpNotAllowedError extends PipelineError {
 }
 
 /** A key attribute is missing, of the wrong type, or a delete key carries extra attributes. */
-export class InvalidKeyError extends PipelineError {
+export class InvalidKeyError extends ContractError {
   readonly code = 'INVALID_KEY';
   constructor(
     readonly path: string,
@@ -55,7 +58,7 @@ export class InvalidKeyError extends PipelineError {
 }
 
 /** The item uses an attribute name the pipeline keeps for itself. */
-export class ReservedAttributeError extends PipelineError {
+export class ReservedAttributeError extends ContractError {
   readonly code = 'RESERVED_ATTRIBUTE';
   constructor(readonly attribute: string) {
     super(`item.${attribute}: attribute name is reserved by the pipeline`);

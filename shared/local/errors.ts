@@ -38,18 +38,6 @@ export class StackFileError extends PipelineError {
   }
 }
 
-/** A poller option is out of range; the message names the option, the value and the range. */
-export class PollerOptionError extends PipelineError {
-  readonly code = 'POLLER_OPTION';
-  constructor(
-    readonly option: string,
-    readonly value: unknown,
-    expected: string,
-  ) {
-    super(`poller option ${option} is ${String(value)}; expected ${expected}`);
-  }
-}
-
 /** `drain()` gave up: the queue still held messages (or an invocation still ran) at the deadline. */
 export class DrainTimeoutError extends PipelineError {
   readonly code = 'DRAIN_TIMEOUT';

@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { replaceDisallowedCharacters, type SendEntry, SqsBatchSender } from '../sqs/index.ts';
+import { isFifoQueueUrl, replaceDisallowedCharacters, type SendEntry, SqsBatchSender } from '../sqs/index.ts';
 
 /** A message the pipeline will never be able to process, with the reason it gives up on it. */
 export interface DeadLetter {
@@ -31,7 +31,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   private readonly fifo: boolean;
 
   constructor(client: SQSClient, queueUrl: string) {
-    this.fifo = queueUrl.endsWith('.fifo');
+    this.fifo = isFifoQueueUrl(queueUrl);
     // Few, short retries: dead letters are sent inside the Lambda's deadline margin.
     this.sender = new SqsBatchSender({
       client,

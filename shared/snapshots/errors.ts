@@ -1,7 +1,10 @@
 import { PipelineError } from '../core/errors.ts';
 
+/** Base of every error the snapshots library raises: `catch (e) { if (e instanceof SnapshotError) … }`. */
+export abstract class SnapshotError extends PipelineError {}
+
 /** No pointer exists for this snapshot name: nothing was ever published under it. */
-export class SnapshotNotFoundError extends PipelineError {
+export class SnapshotNotFoundError extends SnapshotError {
   readonly code = 'SNAPSHOT_NOT_FOUND';
   constructor(
     readonly snapshot: string,
@@ -12,7 +15,7 @@ export class SnapshotNotFoundError extends PipelineError {
 }
 
 /** A version that the caller or the pointer names has no manifest (never written, or pruned). */
-export class SnapshotVersionNotFoundError extends PipelineError {
+export class SnapshotVersionNotFoundError extends SnapshotError {
   readonly code = 'SNAPSHOT_VERSION_NOT_FOUND';
   constructor(
     readonly snapshot: string,
@@ -27,7 +30,7 @@ export class SnapshotVersionNotFoundError extends PipelineError {
  * The pointer moved since the caller read it: another publisher won the race. Rebase on the new
  * pointer (re-read, re-apply the change) and try again.
  */
-export class SnapshotConflictError extends PipelineError {
+export class SnapshotConflictError extends SnapshotError {
   readonly code = 'SNAPSHOT_CONFLICT';
   override readonly retryable = true;
   constructor(
@@ -45,7 +48,7 @@ export class SnapshotConflictError extends PipelineError {
 }
 
 /** The stored bytes do not hash to what the manifest recorded: tampered or corrupted content. */
-export class ChecksumMismatchError extends PipelineError {
+export class ChecksumMismatchError extends SnapshotError {
   readonly code = 'CHECKSUM_MISMATCH';
   constructor(
     readonly snapshot: string,
@@ -65,7 +68,7 @@ export class ChecksumMismatchError extends PipelineError {
 }
 
 /** A chunk item the manifest lists is missing (deleted, or the version is half-pruned). */
-export class MissingChunkError extends PipelineError {
+export class MissingChunkError extends SnapshotError {
   readonly code = 'MISSING_CHUNK';
   constructor(
     readonly snapshot: string,
@@ -79,7 +82,7 @@ export class MissingChunkError extends PipelineError {
 }
 
 /** The document is over the size a publisher accepts or a reader inflates. */
-export class SnapshotTooLargeError extends PipelineError {
+export class SnapshotTooLargeError extends SnapshotError {
   readonly code = 'SNAPSHOT_TOO_LARGE';
   constructor(
     readonly bytes: number,
@@ -91,7 +94,7 @@ export class SnapshotTooLargeError extends PipelineError {
 }
 
 /** A stored manifest or pointer item does not have the shape this code writes. */
-export class CorruptSnapshotError extends PipelineError {
+export class CorruptSnapshotError extends SnapshotError {
   readonly code = 'CORRUPT_SNAPSHOT';
   constructor(
     readonly snapshot: string,
@@ -103,7 +106,7 @@ export class CorruptSnapshotError extends PipelineError {
 }
 
 /** The document does not match its schema; `path` points at the first bad field. */
-export class InvalidSnapshotDocumentError extends PipelineError {
+export class InvalidSnapshotDocumentError extends SnapshotError {
   readonly code = 'INVALID_SNAPSHOT_DOCUMENT';
   constructor(
     readonly path: string,
@@ -119,7 +122,7 @@ export class InvalidSnapshotDocumentError extends PipelineError {
  * write (its WritePath `dataTables` plus the items table): publishing it would make the batch writer
  * fail with AccessDenied. `path` is where the table is named, e.g. `routing.orders.tableName`.
  */
-export class RouteNotGrantedError extends PipelineError {
+export class RouteNotGrantedError extends SnapshotError {
   readonly code = 'ROUTE_NOT_GRANTED';
   constructor(
     readonly tableName: string,
@@ -135,7 +138,7 @@ export class RouteNotGrantedError extends PipelineError {
 }
 
 /** A document (a file, a message) is not JSON. */
-export class InvalidSnapshotJsonError extends PipelineError {
+export class InvalidSnapshotJsonError extends SnapshotError {
   readonly code = 'INVALID_JSON';
   constructor(
     readonly source: string,
@@ -147,12 +150,12 @@ export class InvalidSnapshotJsonError extends PipelineError {
 }
 
 /** A rollout request that cannot apply: bad percentage, bad rule, nothing to promote. */
-export class InvalidRolloutError extends PipelineError {
+export class InvalidRolloutError extends SnapshotError {
   readonly code = 'INVALID_ROLLOUT';
 }
 
 /** A snapshot name outside `SNAPSHOT_NAME_PATTERN`. */
-export class InvalidSnapshotNameError extends PipelineError {
+export class InvalidSnapshotNameError extends SnapshotError {
   readonly code = 'INVALID_SNAPSHOT_NAME';
   constructor(readonly snapshot: string) {
     super(`snapshot name "${snapshot}" must be 1-64 characters of A-Z a-z 0-9 _ . -`);
@@ -160,7 +163,7 @@ export class InvalidSnapshotNameError extends PipelineError {
 }
 
 /** `get()` was called before the reader's first successful load. */
-export class SnapshotNotLoadedError extends PipelineError {
+export class SnapshotNotLoadedError extends SnapshotError {
   readonly code = 'SNAPSHOT_NOT_LOADED';
   constructor(readonly snapshot: string) {
     super(`snapshot "${snapshot}" is not loaded yet: await reader.load() (or use the middleware) first`);
@@ -168,7 +171,7 @@ export class SnapshotNotLoadedError extends PipelineError {
 }
 
 /** Reading from the store failed (network, throttling, permissions); the cause says why. */
-export class SnapshotFetchError extends PipelineError {
+export class SnapshotFetchError extends SnapshotError {
   readonly code = 'SNAPSHOT_FETCH_FAILED';
   override readonly retryable = true;
   constructor(
@@ -181,7 +184,7 @@ export class SnapshotFetchError extends PipelineError {
 }
 
 /** Writing a version's chunks or manifest did not complete; the cause says why. */
-export class SnapshotWriteError extends PipelineError {
+export class SnapshotWriteError extends SnapshotError {
   readonly code = 'SNAPSHOT_WRITE_FAILED';
   override readonly retryable = true;
   constructor(
@@ -195,7 +198,7 @@ export class SnapshotWriteError extends PipelineError {
 }
 
 /** Prune or delete was asked to remove a version the pointer still serves (stable or candidate). */
-export class SnapshotVersionInUseError extends PipelineError {
+export class SnapshotVersionInUseError extends SnapshotError {
   readonly code = 'SNAPSHOT_VERSION_IN_USE';
   constructor(
     readonly snapshot: string,
@@ -207,7 +210,7 @@ export class SnapshotVersionInUseError extends PipelineError {
 }
 
 /** The pointer read has a lower generation than the one already adopted (a restored table?). */
-export class PointerRegressedError extends PipelineError {
+export class PointerRegressedError extends SnapshotError {
   readonly code = 'POINTER_REGRESSED';
   constructor(
     readonly snapshot: string,

@@ -1,4 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import {
+  functionOption,
+  integerOption,
+  numberOption,
+  type OptionsSchema,
+  objectOption,
+  parseOptions,
+} from '../core/options.ts';
 import { encodeDocument } from './codec.ts';
 import {
   InvalidRolloutError,
@@ -32,6 +41,20 @@ export interface SnapshotPublisherOptions {
   /** @default () => new Date() */
   readonly clock?: () => Date;
 }
+
+/** Largest `chunkBytes`: a chunk item also holds its keys and attribute names, under DynamoDB's 400 KiB. */
+const MAX_CHUNK_BYTES = 400_000;
+
+/** `SnapshotPublisherOptions` checked, with the defaults documented there applied. */
+export const SnapshotPublisherOptionsSchema = z.object({
+  store: objectOption<SnapshotStore>('a SnapshotStore'),
+  validate: functionOption<(document: unknown) => unknown>().default(() => (document: unknown) => document),
+  schemaVersion: integerOption(1).default(1),
+  compression: z.enum(['br', 'gzip'], { error: "'br' or 'gzip'" }).default('br'),
+  chunkBytes: integerOption(1, MAX_CHUNK_BYTES).default(snapshotSettings.chunkBytes),
+  maxBytes: integerOption(1).default(snapshotSettings.maxDocumentBytes),
+  clock: functionOption<() => Date>().default(() => () => new Date()),
+}) satisfies OptionsSchema<SnapshotPublisherOptions>;
 
 /** A staged rollout request: the new version goes to `percentage` of the callers that `match`. */
 export interface RolloutRequest {
@@ -71,6 +94,14 @@ export interface UpdateOptions extends Omit<PublishOptions, 'basedOn'> {
   readonly baseDelayMs?: number;
 }
 
+/** The retry settings of `UpdateOptions`, checked, with their defaults. */
+const UpdateRetrySchema = z.object({
+  maxAttempts: integerOption(1).default(snapshotSettings.publisher.maxAttempts),
+  baseDelayMs: numberOption(0).default(50),
+});
+
+const PruneSchema = z.object({ keep: integerOption(0) });
+
 /**
  * Publishes immutable snapshot versions and moves the per-name pointer with conditional writes:
  * chunks and manifest first, the pointer last, so readers see either the old or the new version.
@@ -88,14 +119,16 @@ export class SnapshotPublisher {
   private readonly maxBytes: number;
   private readonly clock: () => Date;
 
+  /** @throws InvalidOptionError when an option is out of range (the message names it and the rule). */
   constructor(options: SnapshotPublisherOptions) {
-    this.store = options.store;
-    this.validate = options.validate ?? ((document) => document);
-    this.schemaVersion = options.schemaVersion ?? 1;
-    this.compression = options.compression ?? 'br';
-    this.chunkBytes = options.chunkBytes ?? snapshotSettings.chunkBytes;
-    this.maxBytes = options.maxBytes ?? snapshotSettings.maxDocumentBytes;
-    this.clock = options.clock ?? (() => new Date());
+    const resolved = parseOptions('SnapshotPublisher', SnapshotPublisherOptionsSchema, options);
+    this.store = resolved.store;
+    this.validate = resolved.validate;
+    this.schemaVersion = resolved.schemaVersion;
+    this.compression = resolved.compression;
+    this.chunkBytes = resolved.chunkBytes;
+    this.maxBytes = resolved.maxBytes;
+    this.clock = resolved.clock;
   }
 
   /**
@@ -158,14 +191,18 @@ export class SnapshotPublisher {
    * Read-modify-publish with rebase: reads the current stable document, lets `change` derive the
    * next one (return `undefined` to publish nothing) and publishes it based on what was read. On
    * a conflict it starts again from the winner's version, up to `maxAttempts` times.
+   *
+   * @throws InvalidOptionError when `maxAttempts` or `baseDelayMs` is out of range.
    */
   async update(
     name: string,
     change: (current: CurrentVersion | undefined, attempt: number) => unknown,
     options: UpdateOptions = {},
   ): Promise<PublishResult | undefined> {
-    const maxAttempts = options.maxAttempts ?? snapshotSettings.publisher.maxAttempts;
-    const baseDelayMs = options.baseDelayMs ?? 50;
+    const { maxAttempts, baseDelayMs } = parseOptions('SnapshotPublisher.update', UpdateRetrySchema, {
+      maxAttempts: options.maxAttempts,
+      baseDelayMs: options.baseDelayMs,
+    });
     for (let attempt = 1; ; attempt++) {
       const pointer = await this.store.getPointer(name);
       const current = pointer && {
@@ -236,11 +273,11 @@ export class SnapshotPublisher {
   /**
    * Deletes all but the newest `keep` versions, never the stable or candidate one (the store
    * re-checks that atomically with each delete). Resolves with the versions deleted.
+   *
+   * @throws InvalidOptionError when `keep` is not a whole number ≥ 0.
    */
   async prune(name: string, keep: number): Promise<number[]> {
-    if (!Number.isInteger(keep) || keep < 0) {
-      throw new InvalidRolloutError(`keep must be a whole number ≥ 0, got ${keep}`);
-    }
+    parseOptions('SnapshotPublisher.prune', PruneSchema, { keep });
     const { pointer, manifests } = await this.list(name);
     const inUse = new Set([pointer?.stable, pointer?.candidate?.version]);
     const deleted: number[] = [];

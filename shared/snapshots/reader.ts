@@ -1,7 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { PipelineError } from '../core/errors.ts';
+import {
+  functionOption,
+  integerOption,
+  numberOption,
+  type OptionsSchema,
+  objectOption,
+  parseOptions,
+  textOption,
+} from '../core/options.ts';
 import { deepFreeze } from './codec.ts';
 import {
   PointerRegressedError,
@@ -11,7 +21,7 @@ import {
 } from './errors.ts';
 import { loadVersion } from './load.ts';
 import { type Caller, inRollout } from './rollout.ts';
-import { snapshotSettings } from './settings.ts';
+import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from './settings.ts';
 import { DynamoDbSnapshotStore } from './store.ts';
 import type { Pointer, Snapshot, SnapshotStore } from './types.ts';
 
@@ -41,6 +51,36 @@ export interface SnapshotReaderOptions<T> {
   /** Monotonic milliseconds. @default performance.now */
   readonly clock?: () => number;
 }
+
+/** Longest delay `setTimeout` keeps (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+const NAME_RULE = 'a snapshot name of 1-64 characters of A-Z a-z 0-9 _ . -';
+
+/**
+ * `SnapshotReaderOptions` checked, with the defaults documented there applied (`retryAfterErrorMs`
+ * depends on `maxAgeMs` and is resolved in the constructor).
+ */
+export const SnapshotReaderOptionsSchema = z.object({
+  store: objectOption<SnapshotStore>('a SnapshotStore'),
+  name: z
+    .string({ error: NAME_RULE })
+    .regex(SNAPSHOT_NAME_PATTERN, { error: NAME_RULE })
+    .default(snapshotSettings.defaultName),
+  parse: functionOption<(document: unknown) => unknown>().optional(),
+  maxAgeMs: numberOption(0, MAX_TIMER_MS).default(snapshotSettings.maxAgeMs),
+  retryAfterErrorMs: numberOption(0, MAX_TIMER_MS).optional(),
+  caller: z
+    .object({
+      key: textOption('a non-empty caller key'),
+      attributes: z.record(z.string(), z.string({ error: 'a string attribute value' })).optional(),
+    })
+    .optional(),
+  bootstrap: z.unknown().optional(),
+  maxBytes: integerOption(1).default(snapshotSettings.maxDocumentBytes),
+  logger: objectOption<Pick<Logger, 'info' | 'warn'>>('a logger with info() and warn()').optional(),
+  metrics: objectOption<Pick<Metrics, 'addMetric'>>('a Powertools Metrics instance').optional(),
+  clock: functionOption<() => number>().default(() => () => performance.now()),
+}) satisfies OptionsSchema<SnapshotReaderOptions<unknown>>;
 
 /** What one refresh did. It never rejects once a snapshot is loaded: failures come back as `stale`. */
 export type RefreshOutcome =
@@ -103,18 +143,20 @@ export class SnapshotReader<T = unknown> {
   private lastError: PipelineError | undefined;
   private autoRefresh = false;
 
+  /** @throws InvalidOptionError when an option is out of range (the message names it and the rule). */
   constructor(options: SnapshotReaderOptions<T>) {
-    this.store = options.store;
-    this.name = options.name ?? snapshotSettings.defaultName;
-    this.parse = options.parse ?? ((document) => document as T);
-    this.maxAgeMs = options.maxAgeMs ?? snapshotSettings.maxAgeMs;
-    this.retryAfterErrorMs = options.retryAfterErrorMs ?? Math.min(1000, this.maxAgeMs);
-    this.caller = options.caller;
-    this.bootstrap = options.bootstrap;
-    this.maxBytes = options.maxBytes ?? snapshotSettings.maxDocumentBytes;
-    this.logger = options.logger;
-    this.metrics = options.metrics;
-    this.clock = options.clock ?? (() => performance.now());
+    const resolved = parseOptions('SnapshotReader', SnapshotReaderOptionsSchema, options);
+    this.store = resolved.store;
+    this.name = resolved.name;
+    this.parse = (resolved.parse ?? ((document) => document)) as (document: unknown) => T;
+    this.maxAgeMs = resolved.maxAgeMs;
+    this.retryAfterErrorMs = resolved.retryAfterErrorMs ?? Math.min(1000, this.maxAgeMs);
+    this.caller = resolved.caller;
+    this.bootstrap = resolved.bootstrap as T | undefined;
+    this.maxBytes = resolved.maxBytes;
+    this.logger = resolved.logger;
+    this.metrics = resolved.metrics;
+    this.clock = resolved.clock;
   }
 
   /**

@@ -12,6 +12,14 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import {
+  integerOption,
+  type OptionsSchema,
+  objectOption,
+  parseOptions,
+  positiveNumberOption,
+  textOption,
+} from '../core/options.ts';
 import type { TableTarget, WriteRequest } from '../write-batcher/index.ts';
 import { WriteBatcher } from '../write-batcher/index.ts';
 import {
@@ -50,6 +58,15 @@ export interface DynamoDbSnapshotStoreOptions {
   readonly writeTimeoutMs?: number;
 }
 
+/** `DynamoDbSnapshotStoreOptions` checked, with the defaults documented there applied (the batcher's needs `client`). */
+export const DynamoDbSnapshotStoreOptionsSchema = z.object({
+  client: objectOption<DynamoDBClient>('a DynamoDBClient'),
+  tableName: textOption('a table name'),
+  readConcurrency: integerOption(1, 256).default(8),
+  batcher: objectOption<WriteBatcher>('a WriteBatcher').optional(),
+  writeTimeoutMs: positiveNumberOption().default(60_000),
+}) satisfies OptionsSchema<DynamoDbSnapshotStoreOptions>;
+
 /**
  * The snapshot store on one DynamoDB table (`pk` = snapshot name, `sk` = item kind):
  * `pointer` (which versions to serve), `seq` (last allocated version), `m#<version>` (manifest)
@@ -66,13 +83,15 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
   private readonly target: TableTarget;
   private readonly writeTimeoutMs: number;
 
+  /** @throws InvalidOptionError when an option is out of range (the message names it and the rule). */
   constructor(options: DynamoDbSnapshotStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.readLimit = pLimit(options.readConcurrency ?? 8);
-    this.batcher = options.batcher ?? new WriteBatcher({ client: options.client, maxConcurrency: 8 });
-    this.target = { tableName: options.tableName, partitionKey: PK, sortKey: SK };
-    this.writeTimeoutMs = options.writeTimeoutMs ?? 60_000;
+    const resolved = parseOptions('DynamoDbSnapshotStore', DynamoDbSnapshotStoreOptionsSchema, options);
+    this.client = resolved.client;
+    this.tableName = resolved.tableName;
+    this.readLimit = pLimit(resolved.readConcurrency);
+    this.batcher = resolved.batcher ?? new WriteBatcher({ client: resolved.client, maxConcurrency: 8 });
+    this.target = { tableName: resolved.tableName, partitionKey: PK, sortKey: SK };
+    this.writeTimeoutMs = resolved.writeTimeoutMs;
   }
 
   async getPointer(name: string): Promise<Pointer | undefined> {

@@ -6,13 +6,16 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { backOff } from 'exponential-backoff';
-import { type BatchCandidate, type BatchLimits, selectBatch } from './batching.ts';
+import { z } from 'zod';
 import {
-  InvalidSenderOptionsError,
-  RetriesExhaustedError,
-  SenderClosedError,
-  SqsRejectedError,
-} from './errors.ts';
+  integerOption,
+  type OptionsSchema,
+  objectOption,
+  parseOptions,
+  textOption,
+} from '../core/options.ts';
+import { type BatchCandidate, type BatchLimits, selectBatch } from './batching.ts';
+import { RetriesExhaustedError, SenderClosedError, SqsRejectedError } from './errors.ts';
 import { checkEntry, isFifoQueueUrl, type SendEntry, sqsLimits } from './limits.ts';
 import { classifyRequestError, isRetryableEntryFailure } from './retry.ts';
 import { type SenderStats, StatsRecorder } from './stats.ts';
@@ -46,6 +49,20 @@ export interface SqsBatchSenderOptions {
   /** Largest message (body + attributes) accepted; lower it to match a queue's MaximumMessageSize. @default 1_048_576 */
   readonly maxMessageBytes?: number;
 }
+
+/** `SqsBatchSenderOptions` checked, with the defaults documented there applied (all but `client`). */
+export const SqsBatchSenderOptionsSchema = z.object({
+  queueUrl: textOption('a queue URL'),
+  client: objectOption<SQSClient>('an SQSClient').optional(),
+  maxInFlight: integerOption(1).default(8),
+  maxBuffered: integerOption(1).default(1000),
+  maxDelayMs: integerOption(0).default(10),
+  maxAttempts: integerOption(1).default(8),
+  retryBaseDelayMs: integerOption(0).default(50),
+  retryMaxDelayMs: integerOption(0).default(5000),
+  maxBatchEntries: integerOption(1, sqsLimits.maxBatchEntries).default(sqsLimits.maxBatchEntries),
+  maxMessageBytes: integerOption(1, sqsLimits.maxMessageBytes).default(sqsLimits.maxMessageBytes),
+}) satisfies OptionsSchema<SqsBatchSenderOptions>;
 
 /** What SQS returned for an accepted message. */
 export interface SendReceipt {
@@ -116,33 +133,21 @@ export class SqsBatchSender implements AsyncDisposable {
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
+  /** @throws InvalidOptionError when an option is out of range (the message names it and the rule). */
   constructor(options: SqsBatchSenderOptions) {
-    if (!options.queueUrl) throw new InvalidSenderOptionsError('queueUrl', options.queueUrl, 'a queue URL');
-    this.queueUrl = options.queueUrl;
-    this.fifo = isFifoQueueUrl(options.queueUrl);
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new SQSClient({ maxAttempts: 1 });
-    this.maxInFlight = integer('maxInFlight', options.maxInFlight ?? 8, 1);
-    this.maxBuffered = integer('maxBuffered', options.maxBuffered ?? 1000, 1);
-    this.maxDelayMs = integer('maxDelayMs', options.maxDelayMs ?? 10, 0);
-    this.maxAttempts = integer('maxAttempts', options.maxAttempts ?? 8, 1);
-    this.retryBaseDelayMs = integer('retryBaseDelayMs', options.retryBaseDelayMs ?? 50, 0);
-    this.retryMaxDelayMs = integer('retryMaxDelayMs', options.retryMaxDelayMs ?? 5000, 0);
-    this.maxMessageBytes = integer(
-      'maxMessageBytes',
-      options.maxMessageBytes ?? sqsLimits.maxMessageBytes,
-      1,
-      sqsLimits.maxMessageBytes,
-    );
-    this.limits = {
-      maxEntries: integer(
-        'maxBatchEntries',
-        options.maxBatchEntries ?? sqsLimits.maxBatchEntries,
-        1,
-        sqsLimits.maxBatchEntries,
-      ),
-      maxBytes: sqsLimits.maxRequestBytes,
-    };
+    const resolved = parseOptions('SqsBatchSender', SqsBatchSenderOptionsSchema, options);
+    this.queueUrl = resolved.queueUrl;
+    this.fifo = isFifoQueueUrl(resolved.queueUrl);
+    this.ownsClient = resolved.client === undefined;
+    this.client = resolved.client ?? new SQSClient({ maxAttempts: 1 });
+    this.maxInFlight = resolved.maxInFlight;
+    this.maxBuffered = resolved.maxBuffered;
+    this.maxDelayMs = resolved.maxDelayMs;
+    this.maxAttempts = resolved.maxAttempts;
+    this.retryBaseDelayMs = resolved.retryBaseDelayMs;
+    this.retryMaxDelayMs = resolved.retryMaxDelayMs;
+    this.maxMessageBytes = resolved.maxMessageBytes;
+    this.limits = { maxEntries: resolved.maxBatchEntries, maxBytes: sqsLimits.maxRequestBytes };
   }
 
   /** Messages buffered, waiting for a request. */
@@ -444,12 +449,4 @@ function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
   return `${error.name}${typeof code === 'string' ? ` (${code})` : ''}: ${error.message}`;
-}
-
-function integer(option: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer in ${min}..${max}`;
-    throw new InvalidSenderOptionsError(option, value, range);
-  }
-  return value;
 }

@@ -1,7 +1,10 @@
 import { PipelineError } from '../core/errors.ts';
 
+/** Base of every error the SQS producer library raises: `catch (e) { if (e instanceof SqsSendError) … }`. */
+export abstract class SqsSendError extends PipelineError {}
+
 /** A message (body + attributes) is over SQS's size limit; it was not sent. */
-export class MessageTooLargeError extends PipelineError {
+export class MessageTooLargeError extends SqsSendError {
   readonly code = 'MESSAGE_TOO_LARGE';
   constructor(
     readonly bytes: number,
@@ -12,7 +15,7 @@ export class MessageTooLargeError extends PipelineError {
 }
 
 /** The body (or a string attribute) is empty or holds characters SQS refuses; it was not sent. */
-export class InvalidMessageBodyError extends PipelineError {
+export class InvalidMessageBodyError extends SqsSendError {
   readonly code = 'INVALID_BODY';
   constructor(
     readonly where: string,
@@ -23,7 +26,7 @@ export class InvalidMessageBodyError extends PipelineError {
 }
 
 /** A FIFO queue needs a `messageGroupId` on every message; it was not sent. */
-export class MissingGroupIdError extends PipelineError {
+export class MissingGroupIdError extends SqsSendError {
   readonly code = 'MISSING_GROUP_ID';
   constructor(readonly queueUrl: string) {
     super(`queue ${queueUrl} is a FIFO queue: every message needs a messageGroupId`);
@@ -31,22 +34,10 @@ export class MissingGroupIdError extends PipelineError {
 }
 
 /** `send()` after `close()`. */
-export class SenderClosedError extends PipelineError {
+export class SenderClosedError extends SqsSendError {
   readonly code = 'SENDER_CLOSED';
   constructor() {
     super('the sender is closed; create a new one to send more messages');
-  }
-}
-
-/** Options out of range; the message says what was received and what is allowed. */
-export class InvalidSenderOptionsError extends PipelineError {
-  readonly code = 'INVALID_OPTIONS';
-  constructor(
-    readonly option: string,
-    readonly value: unknown,
-    expected: string,
-  ) {
-    super(`option ${option} is ${String(value)}; expected ${expected}`);
   }
 }
 
@@ -54,7 +45,7 @@ export class InvalidSenderOptionsError extends PipelineError {
  * SQS refused the message for good: a per-entry `Failed` with `SenderFault: true`, or a request
  * error that retrying cannot fix (missing queue, access denied…). `sqsCode` is SQS's code.
  */
-export class SqsRejectedError extends PipelineError {
+export class SqsRejectedError extends SqsSendError {
   readonly code = 'SQS_REJECTED';
   constructor(
     readonly sqsCode: string,
@@ -67,7 +58,7 @@ export class SqsRejectedError extends PipelineError {
 }
 
 /** Every attempt failed with a retryable error (throttling, 5xx, network, `SenderFault: false`). */
-export class RetriesExhaustedError extends PipelineError {
+export class RetriesExhaustedError extends SqsSendError {
   readonly code = 'RETRIES_EXHAUSTED';
   override readonly retryable = true;
   constructor(

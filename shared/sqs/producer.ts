@@ -7,21 +7,24 @@ import {
   type PutMessage,
   validateMessage,
 } from '../contract/index.ts';
+import { type OptionsSchema, parseOptions } from '../core/options.ts';
 import { Router, RoutesSchema } from '../pipeline/routing.ts';
 import {
   type PendingSend,
   type SendReceipt,
   SqsBatchSender,
   type SqsBatchSenderOptions,
+  SqsBatchSenderOptionsSchema,
 } from './batch-sender.ts';
-import { failureReason, InvalidSenderOptionsError } from './errors.ts';
+import { failureReason } from './errors.ts';
 import type { SendEntry } from './limits.ts';
 import type { SenderStats } from './stats.ts';
 
 // Public entry of the producer package (`import { PipelineProducer } from '<pkg>/producer'`).
 export type { DeleteMessage, Message, PutMessage } from '../contract/index.ts';
-export { InvalidMessageError } from '../contract/index.ts';
+export { ContractError, InvalidMessageError } from '../contract/index.ts';
 export { PipelineError } from '../core/errors.ts';
+export { InvalidOptionError } from '../core/options.ts';
 export {
   type PendingSend,
   type SendReceipt,
@@ -30,12 +33,12 @@ export {
 } from './batch-sender.ts';
 export {
   InvalidMessageBodyError,
-  InvalidSenderOptionsError,
   MessageTooLargeError,
   MissingGroupIdError,
   RetriesExhaustedError,
   SenderClosedError,
   SqsRejectedError,
+  SqsSendError,
 } from './errors.ts';
 export { entryBytes, replaceDisallowedCharacters, type SendEntry, sqsLimits } from './limits.ts';
 export type { SenderStats } from './stats.ts';
@@ -67,6 +70,11 @@ export interface PipelineProducerOptions extends SqsBatchSenderOptions {
   readonly routes?: z.input<typeof RoutesSchema>;
 }
 
+/** `PipelineProducerOptions` checked, with the documented defaults applied. */
+const PipelineProducerOptionsSchema = SqsBatchSenderOptionsSchema.extend({
+  routes: RoutesSchema.optional(),
+}) satisfies OptionsSchema<PipelineProducerOptions>;
+
 /**
  * Typed producer of contract-v1 messages for the ingest queue. Every message is validated with the
  * batch writer's own schema before it is sent, so an invalid one rejects here with
@@ -84,9 +92,15 @@ export class PipelineProducer implements AsyncDisposable {
   private readonly router: Router | undefined;
   private readonly invalid = new Map<string, number>();
 
+  /** @throws InvalidOptionError when an option is out of range or `routes` is not a valid routing map. */
   constructor(options: PipelineProducerOptions) {
-    this.sender = new SqsBatchSender(options);
-    this.router = options.routes === undefined ? undefined : new Router(parseRoutes(options.routes));
+    const { routes, ...senderOptions } = parseOptions(
+      'PipelineProducer',
+      PipelineProducerOptionsSchema,
+      options,
+    );
+    this.sender = new SqsBatchSender(senderOptions);
+    this.router = routes === undefined ? undefined : new Router(routes);
   }
 
   /** Puts (creates or replaces) an item; resolves when SQS accepted the message. */
@@ -166,13 +180,6 @@ export function messageEntry(message: Message, options: MessageOptions = {}, rou
     delaySeconds: options.delaySeconds,
     messageAttributes: options.messageAttributes,
   };
-}
-
-function parseRoutes(routes: z.input<typeof RoutesSchema>) {
-  const parsed = RoutesSchema.safeParse(routes);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new InvalidSenderOptionsError(`routes.${issue.path.join('.')}`, 'invalid', issue.message);
 }
 
 function serialise(message: Message): string {

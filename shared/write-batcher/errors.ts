@@ -1,5 +1,8 @@
 import { PipelineError } from '../core/errors.ts';
 
+/** Base of every error the write-batcher library raises: `catch (e) { if (e instanceof WriteBatcherError) … }`. */
+export abstract class WriteBatcherError extends PipelineError {}
+
 /** DynamoDB's item size limit (400 KB, attribute names included). */
 export const MAX_ITEM_BYTES = 400 * 1024;
 /** Partition key values are limited to 2048 bytes, sort key values to 1024 bytes. */
@@ -9,7 +12,7 @@ export const MAX_SORT_KEY_BYTES = 1024;
 export const MAX_NESTING_DEPTH = 32;
 
 /** The item is larger than DynamoDB accepts. */
-export class ItemTooLargeError extends PipelineError {
+export class ItemTooLargeError extends WriteBatcherError {
   readonly code = 'ITEM_TOO_LARGE';
   constructor(
     readonly bytes: number,
@@ -21,7 +24,7 @@ export class ItemTooLargeError extends PipelineError {
 }
 
 /** A key attribute value is longer than DynamoDB accepts. */
-export class KeyTooLongError extends PipelineError {
+export class KeyTooLongError extends WriteBatcherError {
   readonly code = 'KEY_TOO_LONG';
   constructor(
     readonly attribute: string,
@@ -33,7 +36,7 @@ export class KeyTooLongError extends PipelineError {
 }
 
 /** The item nests documents deeper than DynamoDB accepts. */
-export class NestingTooDeepError extends PipelineError {
+export class NestingTooDeepError extends WriteBatcherError {
   readonly code = 'NESTING_TOO_DEEP';
   constructor(
     readonly path: string,
@@ -44,7 +47,7 @@ export class NestingTooDeepError extends PipelineError {
 }
 
 /** The item holds a value DynamoDB cannot store (e.g. an empty set, a non-finite number). */
-export class UnsupportedValueError extends PipelineError {
+export class UnsupportedValueError extends WriteBatcherError {
   readonly code = 'UNSUPPORTED_VALUE';
   constructor(detail: string, options?: ErrorOptions) {
     super(`item cannot be stored in DynamoDB: ${detail}`, options);
@@ -52,7 +55,7 @@ export class UnsupportedValueError extends PipelineError {
 }
 
 /** DynamoDB itself rejected the write (ValidationException) — permanent. */
-export class DynamoDbValidationError extends PipelineError {
+export class DynamoDbValidationError extends WriteBatcherError {
   readonly code = 'DYNAMODB_VALIDATION';
   constructor(detail: string, options?: ErrorOptions) {
     super(`DynamoDB rejected the write: ${detail}`, options);
@@ -63,7 +66,7 @@ export class DynamoDbValidationError extends PipelineError {
  * DynamoDB refused the write for lack of permission (AccessDeniedException): the function's role may
  * not write this table — permanent, since retrying cannot grant it.
  */
-export class DynamoDbAccessDeniedError extends PipelineError {
+export class DynamoDbAccessDeniedError extends WriteBatcherError {
   readonly code = 'ACCESS_DENIED';
   constructor(
     readonly tableName: string,
@@ -75,7 +78,7 @@ export class DynamoDbAccessDeniedError extends PipelineError {
 }
 
 /** `add()` after `close()`. */
-export class WriteBatcherClosedError extends PipelineError {
+export class WriteBatcherClosedError extends WriteBatcherError {
   readonly code = 'WRITE_BATCHER_CLOSED';
   constructor() {
     super('the WriteBatcher is closed; no more writes are accepted');

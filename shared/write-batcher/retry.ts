@@ -1,4 +1,5 @@
 import { backOff } from 'exponential-backoff';
+import { classifyAwsError } from '../core/aws-errors.ts';
 import type { Deadline } from './types.ts';
 
 /** How the batcher treats an error from DynamoDB. */
@@ -12,62 +13,24 @@ export type ErrorKind =
   | 'access-denied' // IAM refused the write to this table: permanent (retrying cannot grant it)
   | 'other'; // anything else (missing table, bad credentials): give up now, retryable by the caller
 
-/**
- * IAM's answer when the caller's policies do not allow the action on the table. Authentication
- * failures (UnrecognizedClientException, ExpiredTokenException, InvalidSignatureException,
- * MissingAuthenticationTokenException) are not in it: they concern the function's credentials, not
- * the write, and pass once the credentials are fixed or refreshed, so they stay retryable.
- */
-const ACCESS_DENIED = new Set(['AccessDeniedException']);
-
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'LimitExceededException',
-]);
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNREFUSED',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-const TRANSIENT_NAMES = new Set([
-  'TimeoutError',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'RequestTimeout',
-]);
-
 /** Unprocessed items were left after a BatchWriteItem call; thrown to drive the next retry. */
 export class UnprocessedItemsLeft extends Error {
   override readonly name = 'UnprocessedItemsLeft';
 }
 
+/** Classifies an error from a DynamoDB call (or our own retry loop) for the batcher. */
 export function classify(error: unknown): ErrorKind {
   if (error instanceof UnprocessedItemsLeft) return 'unprocessed';
-  const e = error as {
-    name?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number };
-    $fault?: string;
-  };
-  const name = e?.name ?? '';
-  if (name === 'AbortError') return 'deadline';
-  if (THROTTLING.has(name)) return 'throttle';
-  if (name === 'ConditionalCheckFailedException') return 'conditional';
-  if (name === 'ValidationException' || name === 'SerializationException') return 'validation';
-  if (ACCESS_DENIED.has(name)) return 'access-denied';
-  if (TRANSIENT_NAMES.has(name) || (e.code !== undefined && TRANSIENT_CODES.has(e.code))) return 'transient';
-  const status = e?.$metadata?.httpStatusCode ?? 0;
-  if (status >= 500 || e?.$fault === 'server') return 'transient';
-  if (status === 0 && error instanceof Error && /socket|network|ECONNRESET|EPIPE/i.test(error.message)) {
-    return 'transient';
+  const kind = classifyAwsError(error);
+  switch (kind) {
+    case 'aborted':
+      return 'deadline';
+    case 'server':
+    case 'network':
+      return 'transient';
+    default:
+      return kind;
   }
-  return 'other';
 }
 
 export interface BackoffOptions {

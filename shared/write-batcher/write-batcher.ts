@@ -1,6 +1,16 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { z } from 'zod';
+import {
+  integerOption,
+  numberOption,
+  type OptionsSchema,
+  objectOption,
+  parseOptions,
+  positiveNumberOption,
+  textOption,
+} from '../core/options.ts';
 import { chunkWrites } from './chunk.ts';
 import { WriteBatcherClosedError } from './errors.ts';
 import { publishWriteStats } from './metrics.ts';
@@ -51,6 +61,23 @@ export interface WriteBatcherOptions {
   readonly tombstoneTtlDays?: number;
 }
 
+/** `WriteBatcherOptions` checked, with the defaults documented there applied. */
+export const WriteBatcherOptionsSchema = z.object({
+  client: objectOption<DynamoDBClient>('a DynamoDBClient'),
+  maxConcurrency: integerOption(1, 256).default(8),
+  baseDelayMs: positiveNumberOption().default(25),
+  maxDelayMs: positiveNumberOption().default(1000),
+  returnConsumedCapacity: z.boolean({ error: 'true or false' }).default(true),
+  metrics: objectOption<Metrics>('a Powertools Metrics instance').optional(),
+  maxBatchSize: integerOption(1).default(100),
+  flushDelayMs: numberOption(0).default(20),
+  flushTimeoutMs: positiveNumberOption().default(30_000),
+  versionAttribute: textOption('a non-empty attribute name').default('_version'),
+  deletedAttribute: textOption('a non-empty attribute name').default('_deleted'),
+  ttlAttribute: textOption('a non-empty attribute name').default('_expiresAt'),
+  tombstoneTtlDays: positiveNumberOption().default(15),
+}) satisfies OptionsSchema<WriteBatcherOptions>;
+
 interface Buffered {
   readonly request: WriteRequest;
   readonly resolve: (outcome: Outcome) => void;
@@ -81,24 +108,23 @@ export class WriteBatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
+  /** @throws InvalidOptionError when an option is out of range (the message names it and the rule). */
   constructor(options: WriteBatcherOptions) {
-    this.client = options.client;
-    this.maxConcurrency = positive('maxConcurrency', options.maxConcurrency ?? 8);
+    const resolved = parseOptions('WriteBatcher', WriteBatcherOptionsSchema, options);
+    this.client = resolved.client;
+    this.maxConcurrency = resolved.maxConcurrency;
     this.limit = pLimit(this.maxConcurrency);
-    this.backoff = {
-      baseDelayMs: positive('baseDelayMs', options.baseDelayMs ?? 25),
-      maxDelayMs: positive('maxDelayMs', options.maxDelayMs ?? 1000),
-    };
-    this.metrics = options.metrics;
-    this.returnConsumedCapacity = (options.returnConsumedCapacity ?? true) ? 'TOTAL' : 'NONE';
-    this.maxBatchSize = positive('maxBatchSize', options.maxBatchSize ?? 100);
-    this.flushDelayMs = options.flushDelayMs ?? 20;
-    this.flushTimeoutMs = positive('flushTimeoutMs', options.flushTimeoutMs ?? 30_000);
+    this.backoff = { baseDelayMs: resolved.baseDelayMs, maxDelayMs: resolved.maxDelayMs };
+    this.metrics = resolved.metrics;
+    this.returnConsumedCapacity = resolved.returnConsumedCapacity ? 'TOTAL' : 'NONE';
+    this.maxBatchSize = resolved.maxBatchSize;
+    this.flushDelayMs = resolved.flushDelayMs;
+    this.flushTimeoutMs = resolved.flushTimeoutMs;
     this.versioning = {
-      versionAttribute: attributeName('versionAttribute', options.versionAttribute ?? '_version'),
-      deletedAttribute: attributeName('deletedAttribute', options.deletedAttribute ?? '_deleted'),
-      ttlAttribute: attributeName('ttlAttribute', options.ttlAttribute ?? '_expiresAt'),
-      tombstoneTtlDays: positive('tombstoneTtlDays', options.tombstoneTtlDays ?? 15),
+      versionAttribute: resolved.versionAttribute,
+      deletedAttribute: resolved.deletedAttribute,
+      ttlAttribute: resolved.ttlAttribute,
+      tombstoneTtlDays: resolved.tombstoneTtlDays,
     };
   }
 
@@ -241,18 +267,4 @@ export function emptyStats(inputs = 0): WriteStats {
     transientErrors: 0,
     consumedWriteCapacity: 0,
   };
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`WriteBatcher option ${name} must be a positive number, got ${value}`);
-  }
-  return value;
-}
-
-function attributeName(name: string, value: string): string {
-  if (value.length === 0) {
-    throw new RangeError(`WriteBatcher option ${name} must be a non-empty attribute name, got ""`);
-  }
-  return value;
 }

@@ -5,6 +5,7 @@
 
 import { resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { localClientConfig } from '../../local/aws/client-config.ts';
 import { type LocalStack, readStackFile } from '../../local/resources/stack-file.ts';
 import { StackConfigError, UsageError } from '../errors.ts';
 
@@ -57,11 +58,5 @@ export async function resolveTarget(flags: QueueFlags, queueGiven: boolean, cwd:
 }
 
 function localClient(endpoint: string, stack: LocalStack | undefined): SQSClient {
-  return new SQSClient({
-    maxAttempts: 1,
-    endpoint,
-    region: stack?.region ?? 'us-east-1',
-    // Local emulators do not check credentials; these keep the SDK from looking for real ones.
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return new SQSClient({ maxAttempts: 1, ...localClientConfig(endpoint, stack?.region ?? 'us-east-1') });
 }

@@ -29,7 +29,15 @@ import { describeManifest, describePointer, formatBytes, formatDiff } from './fo
  * program.addCommand(snapshotCommand(io));
  */
 export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Command {
+  // Set before the subcommands are defined, so that they inherit it: a bad flag value (`--keep -1`)
+  // is then thrown as a CommanderError (exit status 2 in runCli) and printed to io.stderr, instead
+  // of commander calling process.exit(1) itself.
   const snapshot = new Command('snapshot')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
     .description('Publish and manage configuration snapshots (immutable versions behind an atomic pointer)')
     .option('--table <name>', 'snapshots table (default: tables.snapshots of the stack file)')
     .option('--stack-file <path>', 'local stack file written by `npm run local`', DEFAULT_STACK_FILE)

@@ -5,6 +5,7 @@
 
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localClientConfig } from '../../local/aws/client-config.ts';
 import { readStackFile } from '../../local/resources/stack-file.ts';
 import {
   PIPELINE_CONFIG_SCHEMA_VERSION,
@@ -71,13 +72,6 @@ async function target(
   if (tableName === undefined) {
     throw new StackConfigError(path, 'names no snapshots table (tables.snapshots); pass --table <name>');
   }
-  const client =
-    deps.client ??
-    new DynamoDBClient({
-      endpoint: stack.endpoints.dynamodb,
-      region: stack.region,
-      // Local emulators do not check credentials; these keep the SDK from looking for real ones.
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+  const client = deps.client ?? new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, stack.region));
   return { tableName, client, ...(stack.grantedTables ? { grantedTables: stack.grantedTables } : {}) };
 }

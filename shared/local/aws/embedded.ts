@@ -1,3 +1,4 @@
+import { localCredentials } from './client-config.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { type LocalEnv, localEnv } from './local-env.ts';
 import { type SqsPlacement, startSqsLocal } from './sqs-local.ts';
@@ -29,8 +30,11 @@ export interface EmbeddedAwsOptions {
 /** Region used when neither `AWS_REGION` nor `AWS_DEFAULT_REGION` is set. */
 export const DEFAULT_LOCAL_REGION = 'us-east-1';
 
-/** Credentials the emulators accept; DynamoDB Local runs with `-sharedDb`, so their value does not matter. */
-const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } as const;
+/** `localCredentials` as the SDK's environment variables. */
+const LOCAL_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+} as const;
 
 /**
  * Starts DynamoDB Local and local-aws-sqs on ephemeral ports, or, when `AWS_ENDPOINT_URL` is set

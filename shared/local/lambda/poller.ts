@@ -7,13 +7,24 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  functionOption,
+  integerOption,
+  numberOption,
+  type OptionsSchema,
+  objectOption,
+  parseOptions,
+  textOption,
+} from '../../core/options.ts';
+import { withTimeout } from '../../core/timeout.ts';
 import { writePathSettings } from '../../pipeline/settings.ts';
+import { isFifoQueueUrl } from '../../sqs/index.ts';
 import {
   DrainTimeoutError,
   HandlerTimeoutError,
   LocalResourceError,
   MalformedBatchResponseError,
-  PollerOptionError,
 } from '../errors.ts';
 import { batchOutcome } from './batch-response.ts';
 import { FifoGate } from './fifo-gate.ts';
@@ -45,6 +56,28 @@ export interface SqsPollerOptions {
   /** Told about handler errors and failed receives or deletes. @default console.error */
   readonly onError?: (error: unknown) => void;
 }
+
+const { eventSource } = writePathSettings;
+
+/**
+ * `SqsPollerOptions` checked, with the defaults documented there applied. The ranges are Lambda's
+ * (batch size, batching window, timeout) and SQS's (long-poll wait).
+ */
+export const SqsPollerOptionsSchema = z.object({
+  sqs: objectOption<SQSClient>('an SQSClient'),
+  queueUrl: textOption('a queue URL'),
+  queueArn: z.string({ error: 'a queue ARN' }).optional(),
+  handler: functionOption<SqsHandler>('a handler function'),
+  batchSize: integerOption(1, 10_000).default(eventSource.batchSize),
+  maxBatchingWindowMs: numberOption(0, 300_000).default(eventSource.maxBatchingWindowSeconds * 1000),
+  maxConcurrency: integerOption(1, 1000).default(eventSource.maxConcurrency),
+  timeoutMs: numberOption(1, 900_000).default(writePathSettings.function.timeoutSeconds * 1000),
+  functionName: textOption('a function name').default('batch-writer-local'),
+  idleWaitSeconds: integerOption(0, 20).default(1),
+  onError: functionOption<(error: unknown) => void>().default(
+    () => (error: unknown) => console.error('[sqs-poller]', error),
+  ),
+}) satisfies OptionsSchema<SqsPollerOptions>;
 
 /** What the poller has done so far. */
 export interface PollerStats {
@@ -113,37 +146,23 @@ export class SqsEventSourcePoller {
   /** Workers holding received records that are not yet deleted or released. */
   private busy = 0;
 
+  /** @throws InvalidOptionError when an option is out of range (the message names it and the rule). */
   constructor(options: SqsPollerOptions) {
-    const { eventSource } = writePathSettings;
-    this.sqs = options.sqs;
-    this.queueUrl = options.queueUrl;
-    this.handler = options.handler;
-    this.fifo = options.queueUrl.endsWith('.fifo');
-    this.batchSize = inRange('batchSize', options.batchSize ?? eventSource.batchSize, 1, 10_000);
-    if (this.fifo) this.batchSize = Math.min(this.batchSize, FIFO_MAX_BATCH);
-    this.maxBatchingWindowMs = this.fifo
-      ? 0
-      : inRange(
-          'maxBatchingWindowMs',
-          options.maxBatchingWindowMs ?? eventSource.maxBatchingWindowSeconds * 1000,
-          0,
-          300_000,
-        );
+    const resolved = parseOptions('SqsEventSourcePoller', SqsPollerOptionsSchema, options);
+    this.sqs = resolved.sqs;
+    this.queueUrl = resolved.queueUrl;
+    this.handler = resolved.handler;
+    this.fifo = isFifoQueueUrl(resolved.queueUrl);
+    this.batchSize = this.fifo ? Math.min(resolved.batchSize, FIFO_MAX_BATCH) : resolved.batchSize;
+    this.maxBatchingWindowMs = this.fifo ? 0 : resolved.maxBatchingWindowMs;
     // One invocation at a time is what keeps FIFO groups in order: local-aws-sqs hands out a group's
     // messages even while others of the group are in flight.
-    this.maxConcurrency = this.fifo
-      ? 1
-      : inRange('maxConcurrency', options.maxConcurrency ?? eventSource.maxConcurrency, 1, 1000);
-    this.timeoutMs = inRange(
-      'timeoutMs',
-      options.timeoutMs ?? writePathSettings.function.timeoutSeconds * 1000,
-      1,
-      900_000,
-    );
-    this.idleWaitSeconds = inRange('idleWaitSeconds', options.idleWaitSeconds ?? 1, 0, 20);
-    this.functionName = options.functionName ?? 'batch-writer-local';
-    this.onError = options.onError ?? ((error) => console.error('[sqs-poller]', error));
-    if (options.queueArn) this.source = { queueArn: options.queueArn, region: regionOf(options.queueArn) };
+    this.maxConcurrency = this.fifo ? 1 : resolved.maxConcurrency;
+    this.timeoutMs = resolved.timeoutMs;
+    this.idleWaitSeconds = resolved.idleWaitSeconds;
+    this.functionName = resolved.functionName;
+    this.onError = resolved.onError;
+    if (resolved.queueArn) this.source = { queueArn: resolved.queueArn, region: regionOf(resolved.queueArn) };
   }
 
   get stats(): PollerStats {
@@ -295,7 +314,9 @@ export class SqsEventSourcePoller {
     this.counts.records += records.length;
     let failed: ReadonlySet<string>;
     try {
-      const response = await withTimeout(this.handler({ Records: records }, context), this.timeoutMs);
+      const response = await withTimeout(this.handler({ Records: records }, context), this.timeoutMs, () => {
+        throw new HandlerTimeoutError(this.timeoutMs);
+      });
       const outcome = batchOutcome(response, records);
       if (outcome.problem) throw new MalformedBatchResponseError(outcome.problem);
       failed = outcome.failed;
@@ -339,25 +360,6 @@ export class SqsEventSourcePoller {
       }),
     );
   }
-}
-
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HandlerTimeoutError(timeoutMs)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function inRange(option: string, value: number, min: number, max: number): number {
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new PollerOptionError(option, value, `a number from ${min} to ${max}`);
-  }
-  return value;
 }
 
 function payloadBytes(messages: readonly Message[]): number {

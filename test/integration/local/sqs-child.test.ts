@@ -5,17 +5,14 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../../shared/local/aws/client-config.ts';
 import { startSqsLocal } from '../../../shared/local/aws/sqs-local.ts';
 
 describe('local-aws-sqs in a child process', () => {
   it('serves SQS on an ephemeral loopback port and stops with its process', async () => {
     // Prepare
     const sqsLocal = await startSqsLocal('us-east-1', 'child-process');
-    const sqs = new SQSClient({
-      endpoint: sqsLocal.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const sqs = new SQSClient(localClientConfig(sqsLocal.endpoint, 'us-east-1'));
     try {
       // Act
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'child-test' }));

@@ -129,6 +129,24 @@ describe('pipeline snapshot CLI', () => {
     expect(await fx.store.getPointer('cli-errors')).toEqual(before);
   });
 
+  it.each(['-1', '1.5', 'all'])(
+    'refuses prune --keep %s as a bad --keep flag, deleting nothing',
+    async (keep) => {
+      // Prepare
+      await cli('cli-keep', 'publish', 'v1.json').catch(() => undefined);
+      await cli('cli-keep', 'publish', 'v2.json');
+      const before = await fx.store.listManifests('cli-keep');
+      // Act
+      const run = cli('cli-keep', 'prune', '--keep', keep);
+      // Assess
+      await expect(run).rejects.toMatchObject({
+        code: 'commander.invalidArgument',
+        message: expect.stringMatching(/'--keep <n>' argument '.+' is invalid\. expected a whole number ≥ 0/),
+      });
+      expect(await fx.store.listManifests('cli-keep')).toEqual(before);
+    },
+  );
+
   it('refuses to publish when neither --granted-tables nor the stack file says which tables a route may name', async () => {
     // Prepare
     const program = bareProgram(dir);

@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../shared/core/options.ts';
 import { SqsEventSourcePoller } from '../../../shared/local/lambda/poller.ts';
 import { writePathSettings } from '../../../shared/pipeline/settings.ts';
 
@@ -35,15 +36,20 @@ describe('SqsEventSourcePoller options', () => {
   });
 
   it.each([
-    ['batchSize', { batchSize: 0 }, /batchSize is 0; expected a number from 1 to 10000/],
-    ['maxConcurrency', { maxConcurrency: 1.5e3 }, /maxConcurrency is 1500/],
-    ['timeoutMs', { timeoutMs: Number.NaN }, /timeoutMs is NaN/],
-    ['maxBatchingWindowMs', { maxBatchingWindowMs: -1 }, /maxBatchingWindowMs is -1/],
-  ])('rejects an out-of-range %s', (_, options, message) => {
+    ['batchSize', { batchSize: 0 }, 0, 'an integer from 1 to 10000'],
+    ['maxConcurrency', { maxConcurrency: 1.5e3 }, 1500, 'an integer from 1 to 1000'],
+    ['timeoutMs', { timeoutMs: Number.NaN }, Number.NaN, 'a number from 1 to 900000'],
+    ['maxBatchingWindowMs', { maxBatchingWindowMs: -1 }, -1, 'a number from 0 to 300000'],
+    ['idleWaitSeconds', { idleWaitSeconds: 21 }, 21, 'an integer from 0 to 20'],
+  ])('rejects an out-of-range %s with an InvalidOptionError naming it', (option, options, value, rule) => {
     // Act
     const create = () =>
       new SqsEventSourcePoller({ sqs, handler, queueUrl: 'http://localhost/1/q', ...options });
     // Assess
-    expect(create).toThrow(message);
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', owner: 'SqsEventSourcePoller', option, value, rule }),
+    );
+    expect(create).toThrow(`SqsEventSourcePoller option ${option}: got ${String(value)}; use ${rule}`);
   });
 });

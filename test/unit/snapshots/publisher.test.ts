@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../shared/core/options.ts';
 import { parsePipelineConfig } from '../../../shared/pipeline/config.ts';
 import {
   InvalidRolloutError,
@@ -260,5 +261,47 @@ describe('update', () => {
     // Assess
     expect(result).toBeUndefined();
     expect(store.pointers.get(NAME)?.generation).toBe(1);
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ chunkBytes: 0 }, 'chunkBytes', 0, 'an integer from 1 to 400000'],
+    [{ chunkBytes: 500_000 }, 'chunkBytes', 500_000, 'an integer from 1 to 400000'],
+    [{ maxBytes: 1.5 }, 'maxBytes', 1.5, 'an integer ≥ 1'],
+    [{ schemaVersion: 0 }, 'schemaVersion', 0, 'an integer ≥ 1'],
+    [{ compression: 'zip' as 'br' }, 'compression', 'zip', "'br' or 'gzip'"],
+  ])(
+    'refuses %o with an InvalidOptionError naming the option and the rule',
+    (options, option, value, rule) => {
+      // Act
+      const create = () => setup(options);
+      // Assess
+      expect(create).toThrow(InvalidOptionError);
+      expect(create).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION', owner: 'SnapshotPublisher', option, value, rule }),
+      );
+    },
+  );
+
+  it('refuses a prune keep that is not a whole number ≥ 0, naming keep (not a rollout error)', async () => {
+    // Prepare
+    const { publisher } = setup();
+    // Act
+    const prune = publisher.prune(NAME, -1);
+    // Assess
+    await expect(prune).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(prune).rejects.toThrow('SnapshotPublisher.prune option keep: got -1; use an integer ≥ 0');
+  });
+
+  it('refuses update retry settings out of range before reading anything', async () => {
+    // Prepare
+    const { publisher } = setup();
+    // Act
+    const update = publisher.update(NAME, () => ({ a: 1 }), { maxAttempts: 0 });
+    // Assess
+    await expect(update).rejects.toThrow(
+      expect.objectContaining({ owner: 'SnapshotPublisher.update', option: 'maxAttempts', value: 0 }),
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InvalidOptionError } from '../../../shared/core/options.ts';
 import { pipelineConfigParser } from '../../../shared/pipeline/config.ts';
 import { SnapshotNotFoundError, SnapshotNotLoadedError } from '../../../shared/snapshots/errors.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
@@ -368,5 +369,38 @@ describe('first load failures', () => {
     expect(again).toBe(first);
     expect(readsWhileWaiting).toBe(0);
     expect(later.version).toBe(1);
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ maxAgeMs: -1 }, 'maxAgeMs', -1, 'a number from 0 to 2147483647'],
+    [{ maxAgeMs: 3_000_000_000 }, 'maxAgeMs', 3_000_000_000, 'a number from 0 to 2147483647'],
+    [{ retryAfterErrorMs: Number.NaN }, 'retryAfterErrorMs', Number.NaN, 'a number from 0 to 2147483647'],
+    [{ maxBytes: 0 }, 'maxBytes', 0, 'an integer ≥ 1'],
+    [{ name: 'a b' }, 'name', 'a b', 'a snapshot name of 1-64 characters of A-Z a-z 0-9 _ . -'],
+    [{ caller: { key: '' } }, 'caller.key', '', 'a non-empty caller key'],
+  ])(
+    'refuses %o with an InvalidOptionError naming the option and the rule',
+    (options, option, value, rule) => {
+      // Prepare
+      const { reader } = setup();
+      // Act
+      const create = () => reader(options);
+      // Assess
+      expect(create).toThrow(InvalidOptionError);
+      expect(create).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION', owner: 'SnapshotReader', option, value, rule }),
+      );
+    },
+  );
+
+  it('says what it got and what to use instead', () => {
+    // Prepare
+    const { reader } = setup();
+    // Act
+    const create = () => reader({ maxAgeMs: -1 });
+    // Assess
+    expect(create).toThrow('SnapshotReader option maxAgeMs: got -1; use a number from 0 to 2147483647');
   });
 });

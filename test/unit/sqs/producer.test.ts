@@ -1,9 +1,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnknownTableError } from '../../../shared/contract/errors.ts';
+import { localClientConfig } from '../../../shared/local/aws/client-config.ts';
 import {
   InvalidMessageError,
-  InvalidSenderOptionsError,
+  InvalidOptionError,
   MissingGroupIdError,
   messageEntry,
   PipelineProducer,
@@ -13,12 +14,7 @@ import {
 
 // Nothing listens on port 9: any request that escaped local validation would fail, and be counted.
 const unreachable = () =>
-  new SQSClient({
-    endpoint: 'http://127.0.0.1:9',
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  new SQSClient({ ...localClientConfig('http://127.0.0.1:9', 'us-east-1'), maxAttempts: 1 });
 const queueUrl = 'http://127.0.0.1:9/123456789012/ingest';
 const routes = { items: { tableName: 'items-table', partitionKey: 'pk', sortKey: 'sk' } };
 
@@ -117,15 +113,53 @@ describe('messageEntry', () => {
 
 describe('SqsBatchSender options', () => {
   it.each([
-    [{ maxInFlight: 0 }, 'option maxInFlight is 0; expected an integer ≥ 1'],
-    [{ maxBuffered: 1.5 }, 'option maxBuffered is 1.5; expected an integer ≥ 1'],
-    [{ maxBatchEntries: 11 }, 'option maxBatchEntries is 11; expected an integer in 1..10'],
-    [{ maxDelayMs: -1 }, 'option maxDelayMs is -1; expected an integer ≥ 0'],
-    [{ maxMessageBytes: 2_000_000 }, 'option maxMessageBytes is 2000000; expected an integer in 1..1048576'],
-  ])('refuses %o', (options, message) => {
-    expect(() => new SqsBatchSender({ queueUrl, client: unreachable(), ...options })).toThrow(
-      InvalidSenderOptionsError,
+    [{ maxInFlight: 0 }, 'maxInFlight', 0, 'an integer ≥ 1'],
+    [{ maxBuffered: 1.5 }, 'maxBuffered', 1.5, 'an integer ≥ 1'],
+    [{ maxBatchEntries: 11 }, 'maxBatchEntries', 11, 'an integer from 1 to 10'],
+    [{ maxDelayMs: -1 }, 'maxDelayMs', -1, 'an integer ≥ 0'],
+    [{ maxMessageBytes: 2_000_000 }, 'maxMessageBytes', 2_000_000, 'an integer from 1 to 1048576'],
+  ])(
+    'refuses %o with an InvalidOptionError naming the option and the rule',
+    (options, option, value, rule) => {
+      // Act
+      const create = () => new SqsBatchSender({ queueUrl, client: unreachable(), ...options });
+      // Assess
+      expect(create).toThrow(InvalidOptionError);
+      expect(create).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION', owner: 'SqsBatchSender', option, value, rule }),
+      );
+      expect(create).toThrow(`SqsBatchSender option ${option}: got ${value}; use ${rule}`);
+    },
+  );
+
+  it('refuses a missing queue URL', () => {
+    // Act
+    const create = () => new SqsBatchSender({ queueUrl: '', client: unreachable() });
+    // Assess
+    expect(create).toThrow("SqsBatchSender option queueUrl: got ''; use a queue URL");
+  });
+});
+
+describe('PipelineProducer options', () => {
+  it('names itself and the path into routes when the routing map is invalid', () => {
+    // Act
+    const create = () =>
+      new PipelineProducer({
+        queueUrl,
+        client: unreachable(),
+        routes: { orders: { tableName: '', partitionKey: 'pk' } },
+      });
+    // Assess
+    expect(create).toThrow(InvalidOptionError);
+    expect(create).toThrow(
+      expect.objectContaining({ owner: 'PipelineProducer', option: 'routes.orders.tableName', value: '' }),
     );
-    expect(() => new SqsBatchSender({ queueUrl, client: unreachable(), ...options })).toThrow(message);
+  });
+
+  it('names itself for a sender option too', () => {
+    // Act
+    const create = () => new PipelineProducer({ queueUrl, client: unreachable(), maxInFlight: 0 });
+    // Assess
+    expect(create).toThrow('PipelineProducer option maxInFlight: got 0; use an integer ≥ 1');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../shared/core/options.ts';
 import { WriteBatcherClosedError } from '../../../shared/write-batcher/errors.ts';
 import { WriteBatcher } from '../../../shared/write-batcher/write-batcher.ts';
 import { del, itemsTarget, put } from '../../factories/writes.ts';
@@ -128,10 +129,33 @@ describe('WriteBatcher.writeAll', () => {
     expect(tombstone.expiresAt).toBeLessThan(nowSeconds + 2 * 86_400 + 60);
   });
 
-  it('refuses an empty attribute name or a tombstone TTL that is not positive', () => {
+  it.each([
+    [{ maxConcurrency: 0 }, 'maxConcurrency', 0, 'an integer from 1 to 256'],
+    [{ maxBatchSize: 2.5 }, 'maxBatchSize', 2.5, 'an integer ≥ 1'],
+    [{ baseDelayMs: -1 }, 'baseDelayMs', -1, 'a number > 0'],
+    [{ flushDelayMs: -1 }, 'flushDelayMs', -1, 'a number ≥ 0'],
+    [{ versionAttribute: '' }, 'versionAttribute', '', 'a non-empty attribute name'],
+    [{ tombstoneTtlDays: 0 }, 'tombstoneTtlDays', 0, 'a number > 0'],
+  ])(
+    'refuses %o with an InvalidOptionError naming the option and the rule',
+    (options, option, value, rule) => {
+      // Prepare
+      const { client } = new InMemoryDynamoDb();
+      // Act
+      const create = () => new WriteBatcher({ client, ...options });
+      // Assess
+      expect(create).toThrow(InvalidOptionError);
+      expect(create).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION', owner: 'WriteBatcher', option, value, rule }),
+      );
+    },
+  );
+
+  it('says what it got and what to use instead', () => {
     const { client } = new InMemoryDynamoDb();
-    expect(() => new WriteBatcher({ client, versionAttribute: '' })).toThrow(/versionAttribute/);
-    expect(() => new WriteBatcher({ client, tombstoneTtlDays: 0 })).toThrow(/tombstoneTtlDays.*got 0/);
+    expect(() => new WriteBatcher({ client, maxConcurrency: 0 })).toThrow(
+      'WriteBatcher option maxConcurrency: got 0; use an integer from 1 to 256',
+    );
   });
 
   it('reports a missing table as a retryable error without retrying it until the deadline', async () => {
