@@ -52,7 +52,7 @@ export class SqsWorkSource implements WorkSource {
       const { Messages } = await this.client.send(
         new ReceiveMessageCommand({
           QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, Math.max(1, max)),
+          MaxNumberOfMessages: Math.min(sqsLimits.maxReceiveMessages, Math.max(1, max)),
           WaitTimeSeconds: waitSeconds,
           // Both spellings: local-aws-sqs only honours the older (deprecated) one.
           AttributeNames: ['All'],

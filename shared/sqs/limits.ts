@@ -3,8 +3,10 @@ import { InvalidMessageBodyError, MessageTooLargeError, MissingGroupIdError } fr
 
 /** SQS service limits (2025: messages and batch requests up to 1 MiB). */
 export const sqsLimits = {
-  /** Entries in one SendMessageBatch. */
+  /** Entries in one SendMessageBatch, DeleteMessageBatch or ChangeMessageVisibilityBatch. */
   maxBatchEntries: 10,
+  /** Messages one ReceiveMessage returns at most (MaxNumberOfMessages). */
+  maxReceiveMessages: 10,
   /** Bytes of one message: body + attribute names, types and values. */
   maxMessageBytes: 1_048_576,
   /** Bytes of one SendMessageBatch: the sum of its messages. */

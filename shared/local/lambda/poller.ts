@@ -19,7 +19,7 @@ import {
 } from '../../core/options.ts';
 import { withTimeout } from '../../core/timeout.ts';
 import { writePathSettings } from '../../pipeline/settings.ts';
-import { isFifoQueueUrl } from '../../sqs/index.ts';
+import { isFifoQueueUrl, sqsLimits } from '../../sqs/index.ts';
 import {
   DrainTimeoutError,
   HandlerTimeoutError,
@@ -99,6 +99,7 @@ export interface PollerStats {
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Lambda's FIFO batch-size limit. */
 const FIFO_MAX_BATCH = 10;
+const RECEIVE_MAX = sqsLimits.maxReceiveMessages;
 /** At most this many ReceiveMessage calls at once while filling one batch. */
 const PARALLEL_RECEIVES = 4;
 /** Pause after an empty receive that did not long-poll. */
@@ -236,7 +237,7 @@ export class SqsEventSourcePoller {
   private async work(): Promise<void> {
     while (this.running) {
       const receivedAt = Date.now();
-      const first = await this.receive(Math.min(this.batchSize, 10), this.idleWaitSeconds);
+      const first = await this.receive(Math.min(this.batchSize, RECEIVE_MAX), this.idleWaitSeconds);
       if (first.length === 0) {
         // Without a long poll an idle worker would spin on empty receives.
         if (this.idleWaitSeconds === 0) await sleep(EMPTY_ROUND_PAUSE_MS);
@@ -263,9 +264,11 @@ export class SqsEventSourcePoller {
       Date.now() < windowEnd
     ) {
       const missing = this.batchSize - messages.length;
-      const calls = Math.min(Math.ceil(missing / 10), PARALLEL_RECEIVES);
+      const calls = Math.min(Math.ceil(missing / RECEIVE_MAX), PARALLEL_RECEIVES);
       const rounds = await Promise.all(
-        Array.from({ length: calls }, (_, i) => this.receive(Math.min(10, missing - i * 10), 0)),
+        Array.from({ length: calls }, (_, i) =>
+          this.receive(Math.min(RECEIVE_MAX, missing - i * RECEIVE_MAX), 0),
+        ),
       );
       const received = rounds.flat();
       if (received.length === 0)
@@ -337,7 +340,8 @@ export class SqsEventSourcePoller {
 
   private async delete(messages: readonly Message[]): Promise<void> {
     const chunks: Message[][] = [];
-    for (let i = 0; i < messages.length; i += 10) chunks.push(messages.slice(i, i + 10));
+    const size = sqsLimits.maxBatchEntries;
+    for (let i = 0; i < messages.length; i += size) chunks.push(messages.slice(i, i + size));
     await Promise.all(
       chunks.map(async (chunk) => {
         try {
