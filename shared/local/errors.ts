@@ -65,3 +65,22 @@ export class MalformedBatchResponseError extends PipelineError {
     super(`handler response: ${detail}`);
   }
 }
+
+/**
+ * The queue's visibility timeout is shorter than the function timeout: Lambda refuses such an
+ * event source mapping, since a batch could reappear on the queue while the first invocation still
+ * works on it.
+ */
+export class VisibilityTimeoutTooShortError extends PipelineError {
+  readonly code = 'VISIBILITY_TIMEOUT_TOO_SHORT';
+  constructor(
+    readonly queueUrl: string,
+    readonly visibilityTimeoutSeconds: number,
+    readonly functionTimeoutMs: number,
+  ) {
+    super(
+      `queue ${queueUrl}: visibility timeout ${visibilityTimeoutSeconds} s is less than the function timeout ` +
+        `${functionTimeoutMs / 1000} s (Lambda refuses this event source mapping)`,
+    );
+  }
+}

@@ -16,21 +16,29 @@ import { mulberry32 } from '../../shared/core/random.ts';
  * A fault to inject. `operations` narrows a rule to some DynamoDB operations (the part of the
  * `X-Amz-Target` header after the dot, e.g. `BatchWriteItem`); unset, it applies to every one.
  */
+/**
+ * When a request-level rule fires: on a seeded random draw with probability `rate`, or on every
+ * `every`-th request it is considered for (counted per rule from `setRules`), which makes a fault
+ * happen a known number of times whatever the timing.
+ */
+export type FaultTrigger =
+  | { readonly rate: number; readonly every?: never }
+  | { readonly every: number; readonly rate?: never };
+
 export type FaultRule =
   /** BatchWriteItem only: hold back `fraction` of each table's writes and return them as UnprocessedItems. */
   | { readonly kind: 'unprocessed'; readonly fraction: number }
   /** Answer 400 with a throttling error instead of forwarding. */
-  | {
+  | (FaultTrigger & {
       readonly kind: 'throttle';
-      readonly rate: number;
       /** @default 'ProvisionedThroughputExceededException' */
       readonly error?: 'ProvisionedThroughputExceededException' | 'ThrottlingException';
       readonly operations?: readonly string[];
-    }
+    })
   /** Answer 500 InternalServerError instead of forwarding. */
-  | { readonly kind: 'internal-error'; readonly rate: number; readonly operations?: readonly string[] }
+  | (FaultTrigger & { readonly kind: 'internal-error'; readonly operations?: readonly string[] })
   /** Destroy the client's socket without an answer (the SDK sees a connection reset). */
-  | { readonly kind: 'reset'; readonly rate: number; readonly operations?: readonly string[] }
+  | (FaultTrigger & { readonly kind: 'reset'; readonly operations?: readonly string[] })
   /**
    * Answer 400 AccessDeniedException, as IAM does, to every request that names one of `tables`
    * (a BatchWriteItem naming it among others included: IAM refuses the whole request).
@@ -103,6 +111,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     accessDenied: 0,
   };
   let rules = options.rules ?? [];
+  let considered = new Map<FaultRule, number>();
+  const fires = (rule: RequestFault): boolean => {
+    if (rule.every === undefined) return random() < rule.rate;
+    const count = (considered.get(rule) ?? 0) + 1;
+    considered.set(rule, count);
+    return count % rule.every === 0;
+  };
   const agent = new Agent({ keepAlive: true });
 
   const forward = (
@@ -150,7 +165,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         rule.kind !== 'unprocessed' &&
         rule.kind !== 'access-denied' &&
         (rule.operations === undefined || rule.operations.includes(operation)) &&
-        random() < rule.rate,
+        fires(rule),
     );
     if (fault?.kind === 'reset') {
       stats.resets++;
@@ -203,6 +218,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     stats,
     setRules(next) {
       rules = next;
+      considered = new Map();
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -42,6 +42,7 @@ export async function startWritePath(
     fifo?: boolean;
     dynamodbEndpoint?: string;
     batchSize?: number;
+    /** The function timeout; the ingest queue's visibility timeout is the same, rounded up to seconds. @default 5000 */
     timeoutMs?: number;
     /** The config snapshot the batch writer follows. @default none */
     snapshots?: LocalWritePathOptions['snapshots'];
@@ -51,12 +52,14 @@ export async function startWritePath(
 ): Promise<WritePathHarness> {
   const sqs = new SQSClient({});
   const dynamodb = new DynamoDBClient({});
+  const timeoutMs = options.timeoutMs ?? 5_000;
   const { resources, poller, grantedTables, bootstrap } = await startLocalWritePath({
     dynamodb,
     sqs,
     fifo: options.fifo,
     ...(options.dataTables ? { dataTables: options.dataTables } : {}),
-    visibilityTimeoutSeconds: 2,
+    // Lambda requires the visibility timeout to cover the function timeout; any longer only slows redelivery.
+    visibilityTimeoutSeconds: Math.ceil(timeoutMs / 1000),
     maxReceiveCount: 3,
     ...(options.snapshots ? { snapshots: options.snapshots } : {}),
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
@@ -66,7 +69,7 @@ export async function startWritePath(
       batchSize: options.batchSize ?? (options.fifo ? 10 : 100),
       maxBatchingWindowMs: 200,
       maxConcurrency: options.fifo ? 1 : 4,
-      timeoutMs: options.timeoutMs ?? 10_000,
+      timeoutMs,
       idleWaitSeconds: 1,
     },
   });

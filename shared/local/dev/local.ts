@@ -10,6 +10,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createConfigChangeHandler } from '../../../functions/snapshot-publisher/wiring.ts';
+import { writePathSettings } from '../../pipeline/settings.ts';
+import { snapshotSettings } from '../../snapshots/index.ts';
 import { endpointEnv, startEmbeddedAws } from '../aws/embedded.ts';
 import { SqsEventSourcePoller } from '../lambda/poller.ts';
 import { createSnapshotResources } from '../resources/snapshots.ts';
@@ -30,6 +32,7 @@ const aws = await startEmbeddedAws({ log });
 Object.assign(process.env, endpointEnv(aws.endpoints));
 const dynamodb = new DynamoDBClient({});
 const sqs = new SQSClient({});
+const visibilityTimeoutSeconds = optionalNumber(args['visibility-timeout']);
 // Config snapshots: the batch writer follows the `pipeline` snapshot; the publisher applies changes
 // sent to the config-changes queue (`pipeline snapshot …` and any SQS client can use them).
 const snapshots = await createSnapshotResources({ dynamodb, sqs });
@@ -37,8 +40,17 @@ const { resources, poller, grantedTables, bootstrap } = await startLocalWritePat
   dynamodb,
   sqs,
   fifo: args.fifo,
-  visibilityTimeoutSeconds: optionalNumber(args['visibility-timeout']),
+  visibilityTimeoutSeconds,
   maxReceiveCount: optionalNumber(args['max-receive-count']),
+  // Lambda refuses a function timeout above the queue's visibility timeout; a shorter
+  // --visibility-timeout (quick redelivery) shortens the local function timeout with it.
+  ...(visibilityTimeoutSeconds === undefined
+    ? {}
+    : {
+        poller: {
+          timeoutMs: Math.min(writePathSettings.function.timeoutSeconds, visibilityTimeoutSeconds) * 1000,
+        },
+      }),
   snapshots: { tableName: snapshots.tableName },
   metrics: new Metrics({ serviceName: 'batch-writer', namespace: 'BatchWritePipelineLocal' }),
 });
@@ -48,6 +60,7 @@ const publisherPoller = new SqsEventSourcePoller({
   queueUrl: snapshots.changesQueueUrl,
   queueArn: snapshots.changesQueueArn,
   batchSize: 10,
+  timeoutMs: snapshotSettings.publisher.timeoutSeconds * 1000,
   handler: createConfigChangeHandler({
     tableName: snapshots.tableName,
     name: 'pipeline',
@@ -82,7 +95,7 @@ Local write path ready${aws.started ? '' : ` (on ${aws.endpoints.sqs})`}
   ingest      ${resources.queueUrl}
   DLQ         ${resources.dlqUrl}
   stack file  ${args['stack-file']}
-  poller      batch ${poller.batchSize}, window ${poller.maxBatchingWindowMs} ms, concurrency ${poller.maxConcurrency}
+  poller      batch ${poller.batchSize}, window ${poller.maxBatchingWindowMs} ms, concurrency ${poller.maxConcurrency}, timeout ${poller.timeoutMs / 1000} s
 
 Try:
   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local ${cli} ${aws.endpoints.sqs} sqs send-message \\

@@ -34,7 +34,8 @@ const { resources, poller, grantedTables } = await startLocalWritePath({
   visibilityTimeoutSeconds: 10,
   // The batch writer follows the `pipeline` config snapshot; its environment is the bootstrap.
   snapshots: { tableName: snapshotsTable, maxAgeMs: 500 },
-  poller: { maxConcurrency: 4 },
+  // Within the 10 s visibility timeout, as Lambda requires.
+  poller: { maxConcurrency: 4, timeoutMs: 10_000 },
 });
 log(`table ${resources.tableName}\ningest ${resources.queueUrl}\ndlq ${resources.dlqUrl}`);
 

@@ -25,6 +25,7 @@ import {
   HandlerTimeoutError,
   LocalResourceError,
   MalformedBatchResponseError,
+  VisibilityTimeoutTooShortError,
 } from '../errors.ts';
 import { batchOutcome } from './batch-response.ts';
 import { FifoGate } from './fifo-gate.ts';
@@ -170,7 +171,11 @@ export class SqsEventSourcePoller {
     return { ...this.counts };
   }
 
-  /** Looks up what it needs about the queue, then starts `maxConcurrency` workers. */
+  /**
+   * Looks up what it needs about the queue, then starts `maxConcurrency` workers.
+   *
+   * @throws VisibilityTimeoutTooShortError when the queue's visibility timeout is below `timeoutMs`, as Lambda refuses it.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     const { Attributes = {} } = await this.sqs.send(
@@ -179,10 +184,12 @@ export class SqsEventSourcePoller {
         AttributeNames: ['QueueArn', 'VisibilityTimeout'],
       }),
     );
+    const visibilityTimeoutSeconds = Number(Attributes.VisibilityTimeout ?? 30);
+    if (visibilityTimeoutSeconds * 1000 < this.timeoutMs)
+      throw new VisibilityTimeoutTooShortError(this.queueUrl, visibilityTimeoutSeconds, this.timeoutMs);
     const queueArn = this.source?.queueArn ?? Attributes.QueueArn ?? '';
     this.source = { queueArn, region: regionOf(queueArn) };
-    if (this.fifo)
-      this.gate = new FifoGate(Number(Attributes.VisibilityTimeout ?? 30) * 1000 + FIFO_BLOCK_MARGIN_MS);
+    if (this.fifo) this.gate = new FifoGate(visibilityTimeoutSeconds * 1000 + FIFO_BLOCK_MARGIN_MS);
     this.running = true;
     this.workers = Array.from({ length: this.maxConcurrency }, () => this.work());
   }

@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsEventSourcePoller } from '../../../shared/local/lambda/poller.ts';
+import { inferenceSettings } from '../../../shared/pipeline/inference/settings.ts';
 import { parseWorkMessage } from '../../../shared/pipeline/inference/work-message.ts';
 import { SqsBatchSender } from '../../../shared/sqs/batch-sender.ts';
 import { type InferenceFixture, inferenceFixture, jobRecords, requestBody } from './support.ts';
@@ -29,6 +30,7 @@ beforeAll(async () => {
     maxBatchingWindowMs: 300,
     maxConcurrency: 1,
     functionName: 'inference-dispatcher',
+    timeoutMs: inferenceSettings.dispatcher.timeoutSeconds * 1000,
     onError: () => undefined,
   });
   await poller.start();

@@ -160,4 +160,36 @@ describe('fault proxy', () => {
     expect(failures).toBeLessThan(40);
     expect(second).toEqual(first);
   });
+
+  it('fires an `every` rule on exactly each k-th request it is considered for, counted per rule', async () => {
+    // Prepare: the reset rule sees every request; the 500 rule sees only those the reset let through.
+    await proxied([
+      { kind: 'reset', every: 4 },
+      { kind: 'internal-error', every: 2 },
+    ]);
+    const outcomes: string[] = [];
+    // Act
+    for (let i = 0; i < 8; i++) {
+      const put = new PutItemCommand({ TableName: tableName, Item: puts(1)[0]!.PutRequest!.Item! });
+      outcomes.push(
+        await client.send(put).then(
+          () => 'ok',
+          (error: { code?: string; name?: string }) =>
+            error.code === 'ECONNRESET' ? 'reset' : (error.name ?? '?'),
+        ),
+      );
+    }
+    // Assess
+    expect(outcomes).toEqual([
+      'ok',
+      'InternalServerError',
+      'ok',
+      'reset',
+      'InternalServerError',
+      'ok',
+      'InternalServerError',
+      'reset',
+    ]);
+    expect(proxy.stats).toMatchObject({ resets: 2, internalErrors: 3 });
+  });
 });

@@ -18,15 +18,17 @@ interface TestQueue {
   readonly dlqUrl: string;
 }
 
-/** A uniquely named queue with a DLQ; a 1 s visibility timeout makes redelivery quick. */
-async function testQueue(options: { fifo?: boolean; maxReceiveCount?: number } = {}): Promise<TestQueue> {
+/** A uniquely named queue with a DLQ; a 1 s visibility timeout (the default) makes redelivery quick. */
+async function testQueue(
+  options: { fifo?: boolean; maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
+): Promise<TestQueue> {
   const suffix = `${randomUUID().slice(0, 8)}${options.fifo ? '.fifo' : ''}`;
   const attributes = options.fifo ? { ContentBasedDeduplication: 'true' } : undefined;
   const dlq = await createQueue(sqs, { queueName: `poller-dlq-${suffix}`, fifo: options.fifo, attributes });
   const queue = await createQueue(sqs, {
     queueName: `poller-${suffix}`,
     fifo: options.fifo,
-    visibilityTimeoutSeconds: 1,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1,
     redrive: { deadLetterTargetArn: dlq.arn, maxReceiveCount: options.maxReceiveCount ?? 5 },
     attributes,
   });
@@ -58,6 +60,8 @@ async function started(queue: TestQueue, options: Partial<SqsPollerOptions>): Pr
     maxConcurrency: 1,
     maxBatchingWindowMs: 200,
     idleWaitSeconds: 0,
+    // Within the test queue's visibility timeout, as Lambda requires.
+    timeoutMs: 1_000,
     ...options,
   });
   await poller.start();
@@ -186,7 +190,7 @@ describe('SqsEventSourcePoller', () => {
 
   it('counts getRemainingTimeInMillis down from the function timeout', async () => {
     // Prepare
-    const queue = await testQueue();
+    const queue = await testQueue({ visibilityTimeoutSeconds: 5 });
     await send(queue, ['m0']);
     const remaining: number[] = [];
     // Act
@@ -279,6 +283,26 @@ describe('SqsEventSourcePoller', () => {
     // Assess
     expect(finished).toBe(true);
     expect(poller.stats.deleted).toBe(1);
+  });
+
+  it('refuses to start on a queue whose visibility timeout is below the function timeout, as Lambda does', async () => {
+    // Prepare
+    const queue = await testQueue({ visibilityTimeoutSeconds: 2 });
+    const handler = vi.fn(async () => {});
+    await send(queue, ['m0']);
+    const poller = new SqsEventSourcePoller({ sqs, queueUrl: queue.url, handler, timeoutMs: 3_000 });
+    // Act
+    const starting = poller.start();
+    // Assess
+    await expect(starting).rejects.toThrow(
+      expect.objectContaining({
+        code: 'VISIBILITY_TIMEOUT_TOO_SHORT',
+        visibilityTimeoutSeconds: 2,
+        functionTimeoutMs: 3_000,
+      }),
+    );
+    await poller.stop();
+    expect(handler).not.toHaveBeenCalled();
   });
 
   it('gives up draining a queue nobody consumes', async () => {

@@ -19,10 +19,16 @@ afterAll(async () => {
 describe('write path under injected faults', () => {
   it('ends with exactly the expected table, every message written or dead-lettered with a reason', async () => {
     // Prepare
+    // The `every` rules make each fault kind happen within the first 7 requests, whatever the
+    // timing (the 340 distinct keys alone take at least 14 BatchWriteItem calls); the random ones
+    // add the rest.
     proxy.setRules([
-      { kind: 'reset', rate: 0.05 },
-      { kind: 'internal-error', rate: 0.05 },
-      { kind: 'throttle', rate: 0.1 },
+      { kind: 'reset', every: 7 },
+      { kind: 'internal-error', every: 5 },
+      { kind: 'throttle', every: 3 },
+      { kind: 'reset', rate: 0.04 },
+      { kind: 'internal-error', rate: 0.04 },
+      { kind: 'throttle', rate: 0.08 },
       { kind: 'unprocessed', fraction: 0.3 },
     ]);
     const expected = new Map<string, Record<string, unknown>>();

@@ -10,6 +10,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isTerminal, type JobRecord } from '../../../pipeline/inference/job-status.ts';
+import { inferenceSettings } from '../../../pipeline/inference/settings.ts';
 import { SqsBatchSender } from '../../../sqs/index.ts';
 import { endpointEnv, startEmbeddedAws } from '../../aws/embedded.ts';
 import { localWorkerEnv, spawnLocalWorker, type WorkerLogEntry } from '../../ecs/gpu-worker-process.ts';
@@ -85,6 +86,7 @@ export async function runInferenceDemo(options: InferenceDemoOptions): Promise<I
     maxBatchingWindowMs: 200,
     maxConcurrency: 2,
     functionName: 'inference-dispatcher-local',
+    timeoutMs: inferenceSettings.dispatcher.timeoutSeconds * 1000,
   });
 
   try {

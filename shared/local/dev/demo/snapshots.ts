@@ -105,6 +105,7 @@ export async function runSnapshotsDemo(options: SnapshotsDemoOptions): Promise<S
       bootstrap,
     }),
     batchSize: snapshotSettings.publisher.batchSize,
+    timeoutMs: snapshotSettings.publisher.timeoutSeconds * 1000,
     functionName: 'snapshot-publisher-local',
   });
   log(`snapshots table ${resources.tableName}, config-changes ${resources.changesQueueUrl}`);
