@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { snapshotPublisherEnv } from '../../shared/pipeline/snapshot-env.ts';
+import { snapshotPublisherEnv } from './env.ts';
 import { createConfigChangeHandler } from './wiring.ts';
 
 const logger = new Logger({ serviceName: 'snapshot-publisher' });

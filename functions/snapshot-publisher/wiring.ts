@@ -6,9 +6,9 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deadlineOf } from '../../shared/core/deadline.ts';
 import { PIPELINE_CONFIG_SCHEMA_VERSION, pipelineConfigParser } from '../../shared/pipeline/config.ts';
 import { SqsDeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
-import type { SnapshotPublisherEnv } from '../../shared/pipeline/snapshot-env.ts';
 import { DynamoDbSnapshotStore, SnapshotPublisher } from '../../shared/snapshots/index.ts';
 import { processConfigChanges } from './core.ts';
+import type { SnapshotPublisherEnv } from './env.ts';
 
 /** Chunk writes stop retrying this long before the Lambda deadline, leaving time to report. */
 const DEADLINE_MARGIN_MS = 5_000;

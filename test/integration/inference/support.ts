@@ -22,7 +22,7 @@ import {
   type InferenceResources,
 } from '../../../shared/local/resources/inference.ts';
 import { isTerminal, type JobRecord } from '../../../shared/pipeline/inference/job-status.ts';
-import { sqsRecord } from '../../factories/sqs.ts';
+import { sqsRecord } from '../../support/factories/sqs.ts';
 
 export interface InferenceFixture {
   readonly dynamodb: DynamoDBClient;

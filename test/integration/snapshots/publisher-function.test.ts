@@ -3,7 +3,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
-import { sqsRecord } from '../../factories/sqs.ts';
+import { sqsRecord } from '../../support/factories/sqs.ts';
 import { type SnapshotFixture, snapshotFixture } from './support.ts';
 
 const route = (tableName: string) => ({ tableName, partitionKey: 'pk', sortKey: 'sk' });

@@ -16,7 +16,7 @@ import {
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../../../shared/snapshots/table.ts';
-import { sqsRecord } from '../../factories/sqs.ts';
+import { sqsRecord } from '../../support/factories/sqs.ts';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { startWritePath, type WritePathHarness } from '../../support/write-path-harness.ts';
 

@@ -14,7 +14,7 @@ import { encodeWorkMessage } from '../../../shared/pipeline/inference/work-messa
 import type { SendEntry } from '../../../shared/sqs/limits.ts';
 import type { Outcome, WriteRequest, WriteResult } from '../../../shared/write-batcher/types.ts';
 import { emptyStats } from '../../../shared/write-batcher/write-batcher.ts';
-import { sqsRecord } from '../../factories/sqs.ts';
+import { sqsRecord } from '../factories/sqs.ts';
 
 /** A valid inference request body for `jobId` (a 2×2 input unless given). */
 export function request(jobId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { processIngestBatch } from '../../../../functions/batch-writer/core.ts';
+import type { DeadLetter, DeadLetterSink } from '../../../../shared/pipeline/dead-letter.ts';
+import { Router } from '../../../../shared/pipeline/routing.ts';
+import { WriteBatcher } from '../../../../shared/write-batcher/write-batcher.ts';
+import { sqsRecord } from '../../../support/factories/sqs.ts';
+import { itemsRoutes, itemsTarget, putMessage } from '../../../support/factories/writes.ts';
+import { awsError, InMemoryDynamoDb } from '../../../support/fakes/in-memory-dynamodb.ts';
+
+class RecordingSink implements DeadLetterSink {
+  readonly letters: DeadLetter[] = [];
+  accept = true;
+  async send(letters: readonly DeadLetter[]): Promise<boolean[]> {
+    if (this.accept) this.letters.push(...letters);
+    return letters.map(() => this.accept);
+  }
+}
+
+function setup() {
+  const db = new InMemoryDynamoDb();
+  const deadLetters = new RecordingSink();
+  const deps = {
+    router: new Router(itemsRoutes),
+    batcher: new WriteBatcher({ client: db.client, baseDelayMs: 1, maxDelayMs: 2 }),
+    deadLetters,
+    deadline: { at: Date.now() + 5_000 },
+  };
+  return { db, deadLetters, deps };
+}
+
+describe('processIngestBatch', () => {
+  it('writes valid messages and reports no failures', async () => {
+    // Prepare
+    const { db, deps } = setup();
+    const records = [sqsRecord(putMessage('a', { n: 1 })), sqsRecord(putMessage('b'))];
+    // Act
+    const result = await processIngestBatch(records, deps);
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary.succeeded).toBe(2);
+    expect(db.item(itemsTarget.tableName, 'a')).toMatchObject({ n: 1 });
+  });
+
+  it('sends permanent rejects to the DLQ with their error code and counts them as handled', async () => {
+    const { deadLetters, deps } = setup();
+    const records = [
+      sqsRecord('not json'),
+      sqsRecord({ ...putMessage('a'), table: 'nope' }),
+      sqsRecord(putMessage('b')),
+    ];
+    const result = await processIngestBatch(records, deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(deadLetters.letters.map((l) => [l.messageId, l.errorCode])).toEqual([
+      [records[0]!.messageId, 'INVALID_JSON'],
+      [records[1]!.messageId, 'UNKNOWN_TABLE'],
+    ]);
+    expect(deadLetters.letters[0]!.body).toBe('not json');
+  });
+
+  it('dead-letters writes to a table its role may not write with ACCESS_DENIED instead of retrying them', async () => {
+    // Prepare
+    const { db, deadLetters, deps } = setup();
+    const orders = { ...itemsRoutes.items!, tableName: 'orders-physical' };
+    const router = new Router({ ...itemsRoutes, orders });
+    db.fault = (command) =>
+      JSON.stringify(command.input).includes('orders-physical')
+        ? awsError('AccessDeniedException')
+        : undefined;
+    const records = [sqsRecord(putMessage('a')), sqsRecord({ ...putMessage('b'), table: 'orders' })];
+    // Act
+    const result = await processIngestBatch(records, { ...deps, router });
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary.deadLettered).toEqual({ ACCESS_DENIED: 1 });
+    expect(deadLetters.letters.map((l) => [l.messageId, l.errorCode])).toEqual([
+      [records[1]!.messageId, 'ACCESS_DENIED'],
+    ]);
+    expect(deadLetters.letters[0]!.errorMessage).toMatch(/orders-physical/);
+    expect(db.item(itemsTarget.tableName, 'a')).toBeDefined();
+  });
+
+  it('reports a reject as a failure when the DLQ send fails, so it is never lost', async () => {
+    const { deadLetters, deps } = setup();
+    deadLetters.accept = false;
+    const records = [sqsRecord('{')];
+    const result = await processIngestBatch(records, deps);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[0]!.messageId }]);
+  });
+
+  it('reports only the messages whose writes stayed unprocessed at the deadline', async () => {
+    const { db, deps } = setup();
+    db.fault = (command) =>
+      JSON.stringify(command.input).includes('"S":"b"') ? awsError('ThrottlingException') : undefined;
+    const records = [sqsRecord(putMessage('a', { n: 1 }, 1)), sqsRecord(putMessage('b', { n: 1 }, 1))];
+    const result = await processIngestBatch(records, { ...deps, deadline: { at: Date.now() + 30 } });
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.messageId }]);
+  });
+
+  it('fails every later message of a FIFO group after the first failure, leaving other groups alone', async () => {
+    const { db, deps } = setup();
+    db.fault = (command) =>
+      JSON.stringify(command.input).includes('"S":"bad"') ? awsError('ThrottlingException') : undefined;
+    const records = [
+      sqsRecord(putMessage('x'), { groupId: 'g1' }),
+      sqsRecord(putMessage('bad', {}, 1), { groupId: 'g1' }),
+      sqsRecord(putMessage('y'), { groupId: 'g1' }),
+      sqsRecord('invalid', { groupId: 'g1' }),
+      sqsRecord(putMessage('z'), { groupId: 'g2' }),
+    ];
+    const result = await processIngestBatch(records, { ...deps, deadline: { at: Date.now() + 30 } });
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      records[1]!.messageId,
+      records[2]!.messageId,
+      records[3]!.messageId,
+    ]);
+  });
+
+  it('treats stale and coalesced messages as success', async () => {
+    const { deps } = setup();
+    await processIngestBatch([sqsRecord(putMessage('a', {}, 5))], deps);
+    const records = [
+      sqsRecord(putMessage('a', {}, 4)),
+      sqsRecord(putMessage('c', { n: 1 })),
+      sqsRecord(putMessage('c', { n: 2 })),
+    ];
+    const result = await processIngestBatch(records, deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary.writes).toMatchObject({ stale: 1, coalesced: 1, written: 1 });
+  });
+});

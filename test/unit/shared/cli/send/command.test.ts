@@ -1,0 +1,118 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../../../shared/cli/pipeline.ts';
+import { writeStackFile } from '../../../../../shared/local/resources/stack-file.ts';
+import { memoryIo } from '../../../../support/fakes/memory-io.ts';
+
+// Nothing listens on port 9: these runs must stop before sending anything.
+const queueUrl = 'http://127.0.0.1:9/123456789012/ingest';
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pipeline-send-'));
+  await writeFile(
+    join(dir, 'bad-json.jsonl'),
+    [
+      '{"op":"put","item":{"pk":"a","sk":"1"}}',
+      '',
+      '{"op":"put","item":{"pk":"b"',
+      '{"op":"put","item":{}}',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'bad-version.jsonl'),
+    ['{"op":"put","item":{"pk":"a","sk":"1"}}', '{"op":"delete","key":{"pk":"a"},"version":-2}'].join('\n'),
+  );
+  await writeFile(join(dir, 'good.jsonl'), '{"op":"put","item":{"pk":"a","sk":"1"}}\n');
+  await mkdir(join(dir, 'a-directory'));
+  await mkdir(join(dir, 'other', '.local'), { recursive: true });
+  await writeStackFile(
+    {
+      region: 'us-east-1',
+      endpoints: { dynamodb: 'http://127.0.0.1:9', sqs: 'http://127.0.0.1:9' },
+      queues: { orders: { url: 'http://127.0.0.1:9/123456789012/orders' } },
+      tables: {},
+    },
+    join(dir, 'other', '.local', 'stack.json'),
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function send(args: string[], cwd = dir) {
+  const io = memoryIo({ cwd });
+  const code = await runCli(['send', ...args], io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('pipeline send input errors (exit 2, nothing sent)', () => {
+  it.each([
+    [['--count', 'abc'], "option '--count <n>' argument 'abc' is invalid. expected an integer ≥ 1"],
+    [['--count', '10', '--invalid-rate', '1.5'], 'expected a number from 0 to 1'],
+    [['--count', '10', '--key-dist', 'zipf:x'], 'expected uniform or zipf:<s> with s ≥ 0'],
+    [['--count', '10', '--table', 'bad table'], 'expected 1-64 characters'],
+    [['--count', '10', '--bogus'], "unknown option '--bogus'"],
+    [
+      ['--count', '10', '--queue', 'ingest'],
+      "option '--queue-url <url>' cannot be used with option '--queue <name>'",
+    ],
+    [[], 'nothing to send: give a JSONL file, - for stdin, or --count <n>'],
+    [['good.jsonl', '--count', '5'], 'not both'],
+    [
+      ['good.jsonl', '--keys', '5', '--versions'],
+      '--keys, --versions apply to synthetic workloads (--count) only',
+    ],
+    [['--count', '5', '--shuffle-versions'], '--shuffle-versions needs --versions'],
+    [['--count', '5', '--fifo-groups', '4'], '--fifo-groups applies to FIFO queues only'],
+  ])('refuses %j', async (args, message) => {
+    // Act
+    const { code, out, err } = await send([...args, '--queue-url', queueUrl]);
+    // Assess
+    expect(code).toBe(2);
+    expect(err).toContain(message);
+    expect(out).toBe('');
+  });
+
+  it('names the malformed line of a file and sends nothing', async () => {
+    const { code, out, err } = await send(['bad-json.jsonl', '--queue-url', queueUrl]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/bad-json\.jsonl:3: not valid JSON: .* \(nothing was sent\)/);
+    expect(out).toBe('');
+  });
+
+  it('names a line the batch writer would reject, with the reason', async () => {
+    const { code, err } = await send(['bad-version.jsonl', '--queue-url', queueUrl]);
+    expect(code).toBe(2);
+    expect(err).toContain('bad-version.jsonl:2: INVALID_VERSION: version: must be ≥ 0 (nothing was sent)');
+  });
+
+  it.each([
+    ['missing.jsonl', /cannot read .*missing\.jsonl: ENOENT/],
+    ['a-directory', /cannot read .*a-directory: not a regular file/],
+  ])('reports an unreadable file: %s', async (file, message) => {
+    const { code, err } = await send([file, '--queue-url', queueUrl]);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+  });
+
+  it('asks for the local stack when no stack file names the queue', async () => {
+    const missing = await send(['good.jsonl']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('npm run local');
+
+    const unknown = await send([join(dir, 'good.jsonl')], join(dir, 'other'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('no queue named "ingest" (known: orders)');
+  });
+
+  it('prints help and exits 0', async () => {
+    const io = memoryIo({ cwd: dir });
+    const code = await runCli(['send', '--help'], io);
+    expect(code).toBe(0);
+    expect(io.out()).toContain('--key-dist <dist>');
+  });
+});

@@ -1,0 +1,274 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../../shared/core/options.ts';
+import { WriteBatcherClosedError } from '../../../../shared/write-batcher/errors.ts';
+import { WriteBatcher } from '../../../../shared/write-batcher/write-batcher.ts';
+import { del, itemsTarget, put } from '../../../support/factories/writes.ts';
+import { awsError, InMemoryDynamoDb } from '../../../support/fakes/in-memory-dynamodb.ts';
+
+const soon = () => ({ deadline: { at: Date.now() + 5_000 } });
+const table = itemsTarget.tableName;
+
+function setup(options: { maxConcurrency?: number } = {}) {
+  const db = new InMemoryDynamoDb();
+  const batcher = new WriteBatcher({ client: db.client, baseDelayMs: 1, maxDelayMs: 5, ...options });
+  return { db, batcher };
+}
+
+describe('WriteBatcher.writeAll', () => {
+  it('writes 60 distinct items in 3 BatchWriteItem calls', async () => {
+    // Prepare
+    const { db, batcher } = setup();
+    const requests = Array.from({ length: 60 }, (_, i) => put(`k${i}`, { i }));
+    // Act
+    const { outcomes, stats } = await batcher.writeAll(requests, soon());
+    // Assess
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(db.calls.map((c) => c.items)).toEqual([25, 25, 10]);
+    expect(stats.batchRequests).toBe(3);
+    expect(db.item(table, 'k59')).toMatchObject({ i: 59 });
+  });
+
+  it('reports superseded writes as coalesced, sharing the outcome of the write that replaced them', async () => {
+    const { db, batcher } = setup();
+    const { outcomes, stats } = await batcher.writeAll([put('a', { n: 1 }), put('a', { n: 2 })], soon());
+    expect(outcomes[0]).toEqual({ status: 'coalesced', supersededBy: 1, final: { status: 'written' } });
+    expect(outcomes[1]).toEqual({ status: 'written' });
+    expect(stats.coalesced).toBe(1);
+    expect(db.item(table, 'a')).toMatchObject({ n: 2 });
+  });
+
+  it('retries unprocessed items until all are written', async () => {
+    const { db, batcher } = setup();
+    let faults = 2;
+    db.fault = () => (faults-- > 0 ? 'unprocessed-half' : undefined);
+    const { outcomes, stats } = await batcher.writeAll(
+      Array.from({ length: 10 }, (_, i) => put(`k${i}`)),
+      soon(),
+    );
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(stats.unprocessedRetried).toBe(5 + 2);
+    expect(db.tables.get(table)?.size).toBe(10);
+  });
+
+  it('retries throttling and 5xx errors with backoff and counts them', async () => {
+    const { db, batcher } = setup();
+    const faults = [awsError('ProvisionedThroughputExceededException'), awsError('InternalServerError', 500)];
+    db.fault = () => faults.shift();
+    const { outcomes, stats } = await batcher.writeAll([put('a')], soon());
+    expect(outcomes[0]).toEqual({ status: 'written' });
+    expect(stats.throttles).toBe(1);
+    expect(stats.transientErrors).toBe(1);
+  });
+
+  it('reports writes still throttled at the deadline as retryable instead of running past it', async () => {
+    const { db, batcher } = setup();
+    db.fault = () => awsError('ThrottlingException');
+    const { outcomes } = await batcher.writeAll([put('a'), put('b')], { deadline: { at: Date.now() + 50 } });
+    expect(outcomes.map((o) => o.status)).toEqual(['retryable', 'retryable']);
+    expect(outcomes[0]).toMatchObject({ reason: 'deadline' });
+  });
+
+  it('isolates the one item DynamoDB rejects with a ValidationException', async () => {
+    const { db, batcher } = setup();
+    db.fault = (command) => {
+      const items = Object.values(
+        (command.input as { RequestItems?: Record<string, unknown[]> }).RequestItems ?? {},
+      ).flat();
+      return JSON.stringify(items).includes('"bad"') ? awsError('ValidationException') : undefined;
+    };
+    const requests = Array.from({ length: 8 }, (_, i) => put(i === 5 ? 'bad' : `k${i}`));
+    const { outcomes } = await batcher.writeAll(requests, soon());
+    expect(outcomes[5]).toMatchObject({ status: 'rejected' });
+    expect(outcomes.filter((o) => o.status === 'written')).toHaveLength(7);
+  });
+
+  it('skips a version-guarded write when the stored version is equal or higher (stale is success)', async () => {
+    const { db, batcher } = setup();
+    await batcher.writeAll([put('a', { n: 5 }, { version: 5 })], soon());
+    const { outcomes, stats } = await batcher.writeAll(
+      [put('a', { n: 4 }, { version: 4 }), put('b', {}, { version: 1 })],
+      soon(),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'written']);
+    expect(stats.stale).toBe(1);
+    expect(db.item(table, 'a')).toMatchObject({ n: 5, _version: 5 });
+  });
+
+  it('keeps a versioned delete as a tombstone so an older put cannot resurrect the item', async () => {
+    const { db, batcher } = setup();
+    await batcher.writeAll([del('a', { version: 7 })], soon());
+    const { outcomes } = await batcher.writeAll([put('a', {}, { version: 6 })], soon());
+    expect(outcomes[0]).toEqual({ status: 'stale' });
+    expect(db.item(table, 'a')).toMatchObject({ _deleted: true, _version: 7 });
+  });
+
+  it('stores versions and tombstones under the attribute names and TTL it is given', async () => {
+    // Prepare
+    const db = new InMemoryDynamoDb();
+    const batcher = new WriteBatcher({
+      client: db.client,
+      versionAttribute: 'rev',
+      deletedAttribute: 'gone',
+      ttlAttribute: 'expiresAt',
+      tombstoneTtlDays: 2,
+    });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    await batcher.writeAll([put('a', {}, { version: 3 }), del('b', { version: 7 })], soon());
+    // Act
+    const { outcomes } = await batcher.writeAll(
+      [put('a', {}, { version: 2 }), put('b', {}, { version: 6 })],
+      soon(),
+    );
+    // Assess
+    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'stale']);
+    expect(db.item(table, 'a')).toEqual({ pk: 'a', sk: '1', rev: 3 });
+    const tombstone = db.item(table, 'b')!;
+    expect(tombstone).toMatchObject({ pk: 'b', sk: '1', rev: 7, gone: true });
+    expect(Object.keys(tombstone).sort()).toEqual(['expiresAt', 'gone', 'pk', 'rev', 'sk']);
+    expect(tombstone.expiresAt).toBeGreaterThanOrEqual(nowSeconds + 2 * 86_400);
+    expect(tombstone.expiresAt).toBeLessThan(nowSeconds + 2 * 86_400 + 60);
+  });
+
+  it.each([
+    [{ maxConcurrency: 0 }, 'maxConcurrency', 0, 'an integer from 1 to 256'],
+    [{ maxBatchSize: 2.5 }, 'maxBatchSize', 2.5, 'an integer ≥ 1'],
+    [{ baseDelayMs: -1 }, 'baseDelayMs', -1, 'a number > 0'],
+    [{ flushDelayMs: -1 }, 'flushDelayMs', -1, 'a number ≥ 0'],
+    [{ versionAttribute: '' }, 'versionAttribute', '', 'a non-empty attribute name'],
+    [{ tombstoneTtlDays: 0 }, 'tombstoneTtlDays', 0, 'a number > 0'],
+  ])(
+    'refuses %o with an InvalidOptionError naming the option and the rule',
+    (options, option, value, rule) => {
+      // Prepare
+      const { client } = new InMemoryDynamoDb();
+      // Act
+      const create = () => new WriteBatcher({ client, ...options });
+      // Assess
+      expect(create).toThrow(InvalidOptionError);
+      expect(create).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION', owner: 'WriteBatcher', option, value, rule }),
+      );
+    },
+  );
+
+  it('says what it got and what to use instead', () => {
+    const { client } = new InMemoryDynamoDb();
+    expect(() => new WriteBatcher({ client, maxConcurrency: 0 })).toThrow(
+      'WriteBatcher option maxConcurrency: got 0; use an integer from 1 to 256',
+    );
+  });
+
+  it('reports a missing table as a retryable error without retrying it until the deadline', async () => {
+    const { db, batcher } = setup();
+    db.fault = () => awsError('ResourceNotFoundException');
+    const { outcomes } = await batcher.writeAll([put('a')], soon());
+    expect(outcomes[0]).toMatchObject({ status: 'retryable', reason: 'error' });
+    expect(db.calls).toHaveLength(1);
+  });
+
+  it('rejects writes to a table IAM refuses with ACCESS_DENIED at once, and still writes the other tables of the request', async () => {
+    // Prepare
+    const { db, batcher } = setup();
+    const orders = { ...itemsTarget, tableName: 'orders-physical' };
+    db.fault = (command) => {
+      const input = command.input as { RequestItems?: Record<string, unknown>; TableName?: string };
+      const tables = input.RequestItems ? Object.keys(input.RequestItems) : [input.TableName];
+      return tables.includes(orders.tableName) ? awsError('AccessDeniedException') : undefined;
+    };
+    const requests = [
+      put('a'),
+      put('b', {}, { target: orders }),
+      put('c', {}, { target: orders, version: 2 }),
+    ];
+    // Act
+    const { outcomes, stats } = await batcher.writeAll(requests, soon());
+    // Assess
+    expect(outcomes[0]).toEqual({ status: 'written' });
+    for (const outcome of outcomes.slice(1)) {
+      expect(outcome).toMatchObject({ status: 'rejected', error: { code: 'ACCESS_DENIED' } });
+      expect(outcome.status === 'rejected' && outcome.error.message).toMatch(/orders-physical/);
+    }
+    expect(stats.rejected).toBe(2);
+    expect(db.item(table, 'a')).toBeDefined();
+    // One mixed request, then one per table, and the guarded put once: no retries.
+    expect(db.calls.map((c) => c.name).sort()).toEqual([
+      'BatchWriteItem',
+      'BatchWriteItem',
+      'BatchWriteItem',
+      'PutItem',
+    ]);
+  });
+
+  it('keeps authentication failures retryable: they concern the credentials, not the write', async () => {
+    // Prepare
+    const { db, batcher } = setup();
+    db.fault = () => awsError('UnrecognizedClientException');
+    // Act
+    const { outcomes } = await batcher.writeAll([put('a')], soon());
+    // Assess
+    expect(outcomes[0]).toMatchObject({ status: 'retryable', reason: 'error' });
+  });
+
+  it('never has more requests in flight than maxConcurrency', async () => {
+    const { db, batcher } = setup({ maxConcurrency: 2 });
+    let inFlight = 0;
+    let peak = 0;
+    const send = db.send.bind(db);
+    db.send = async (command) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      try {
+        return await send(command);
+      } finally {
+        inFlight--;
+      }
+    };
+    await batcher.writeAll(
+      Array.from({ length: 200 }, (_, i) => put(`k${i}`, {}, { version: i % 3 === 0 ? 1 : undefined })),
+      soon(),
+    );
+    expect(peak).toBe(2);
+  });
+});
+
+describe('WriteBatcher consumed capacity', () => {
+  it('asks for consumed capacity by default and sums it, and can be told not to ask', async () => {
+    const db = new InMemoryDynamoDb();
+    const seen: unknown[] = [];
+    const send = db.send.bind(db);
+    db.send = (command) => {
+      seen.push((command as { input: { ReturnConsumedCapacity?: string } }).input.ReturnConsumedCapacity);
+      return send(command);
+    };
+    const { stats } = await new WriteBatcher({ client: db.client }).writeAll([put('a'), put('b')], soon());
+    await new WriteBatcher({ client: db.client, returnConsumedCapacity: false }).writeAll([put('c')], soon());
+    expect(seen).toEqual(['TOTAL', 'NONE']);
+    expect(stats.consumedWriteCapacity).toBe(2);
+  });
+});
+
+describe('WriteBatcher streaming', () => {
+  it('resolves each add() with its outcome once the buffer is flushed by size', async () => {
+    const db = new InMemoryDynamoDb();
+    const batcher = new WriteBatcher({ client: db.client, maxBatchSize: 3, flushDelayMs: 60_000 });
+    const outcomes = await Promise.all([batcher.add(put('a')), batcher.add(put('b')), batcher.add(put('c'))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['written', 'written', 'written']);
+    expect(db.calls).toHaveLength(1);
+  });
+
+  it('flushes a partial buffer after flushDelayMs', async () => {
+    const db = new InMemoryDynamoDb();
+    const batcher = new WriteBatcher({ client: db.client, maxBatchSize: 100, flushDelayMs: 5 });
+    expect(await batcher.add(put('a'))).toEqual({ status: 'written' });
+  });
+
+  it('close() drains what is buffered and then refuses new writes', async () => {
+    const db = new InMemoryDynamoDb();
+    const batcher = new WriteBatcher({ client: db.client, maxBatchSize: 100, flushDelayMs: 60_000 });
+    const pending = batcher.add(put('a'));
+    await batcher.close();
+    expect(await pending).toEqual({ status: 'written' });
+    await expect(batcher.add(put('b'))).rejects.toBeInstanceOf(WriteBatcherClosedError);
+  });
+});
