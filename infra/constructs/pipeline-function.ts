@@ -50,6 +50,8 @@ export class PipelineFunction extends NodejsFunction {
         format: OutputFormat.ESM,
         target: 'node24',
         minify: true,
+        // Error classes keep their names (errorType in Lambda's error report, `name` in logs).
+        keepNames: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
         // Bundled CommonJS dependencies still call require(); ESM output has none.

@@ -55,9 +55,10 @@ const VALIDATION_NAMES = new Set(['ValidationException', 'SerializationException
  * IAM's answer when the caller's policies do not allow the action. Authentication failures
  * (UnrecognizedClientException, ExpiredTokenException, InvalidSignatureException,
  * MissingAuthenticationTokenException) are not in it: they concern the caller's credentials, not
- * the request, and pass once the credentials are fixed or refreshed.
+ * the request, and pass once the credentials are fixed or refreshed. DynamoDB and ECS name it
+ * AccessDeniedException; SQS (query-compatible errors) AccessDenied.
  */
-const ACCESS_DENIED_NAMES = new Set(['AccessDeniedException']);
+const ACCESS_DENIED_NAMES = new Set(['AccessDeniedException', 'AccessDenied']);
 
 interface SdkErrorShape {
   name?: unknown;

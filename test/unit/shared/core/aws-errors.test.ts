@@ -78,6 +78,8 @@ describe('classifyAwsError', () => {
     ['SerializationException', 'validation'],
     ['ConditionalCheckFailedException', 'conditional'],
     ['AccessDeniedException', 'access-denied'],
+    // SQS's query-compatible name for the same refusal.
+    ['AccessDenied', 'access-denied'],
   ] as const)('calls %s %s', (name, kind) => {
     expect(classifyAwsError(sdkError(name, 400))).toBe(kind);
   });
@@ -86,7 +88,6 @@ describe('classifyAwsError', () => {
     ['a missing queue', sdkError('QueueDoesNotExist', 400)],
     ['a missing table', sdkError('ResourceNotFoundException', 400)],
     ['bad credentials', sdkError('UnrecognizedClientException', 400)],
-    ['an unmodelled access denial', sdkError('AccessDenied', 403)],
     ['a bad parameter', sdkError('InvalidParameterValue', 400)],
     ['a plain error', new Error('Invalid MD5 checksum on messages: 1')],
     ['a non-error', 'boom'],

@@ -1,0 +1,235 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { localClientConfig } from '../aws/client-config.ts';
+import type { LocalEndpoints } from '../aws/embedded.ts';
+import { SqsEventSourcePoller } from '../lambda/poller.ts';
+import type { LocalStack } from '../resources/stack-file.ts';
+import type { CloudAssembly } from './assembly.ts';
+import { applyDeployment, destroyDeployment, type LocalDeployment, planDeployment } from './deploy.ts';
+import { IamEvaluator, type IamGateway, LocalIdentities, startIamGateway } from './iam/index.ts';
+import { FunctionPool, lambdaRuntimeEnv, mergeFunctionEnv, poolHandler } from './lambda/index.ts';
+
+export interface LocalCloudOptions {
+  readonly assembly: CloudAssembly;
+  /** Where DynamoDB and SQS answer (the embedded emulators, or LocalStack). */
+  readonly endpoints: LocalEndpoints;
+  /** The account ARNs name: local-aws-sqs's (123456789012) or LocalStack's (000000000000). @default '123456789012' */
+  readonly account?: string;
+  /** Before every generated resource name: deploys the app beside another copy (tests). @default '' */
+  readonly namePrefix?: string;
+  /** Only these stacks (and nothing else) are deployed and run. @default every stack */
+  readonly stacks?: readonly string[];
+  /** Gets each log line of every function instance. @default dropped */
+  readonly onFunctionLog?: (line: string, source: { readonly functionName: string }) => void;
+  /** Gets poller errors (failed receives, handler errors). @default dropped */
+  readonly onError?: (error: unknown) => void;
+  readonly log?: (line: string) => void;
+}
+
+/** The cloud assembly running locally: its resources, functions, event sources and IAM. */
+export interface LocalCloud extends AsyncDisposable {
+  readonly deployment: LocalDeployment;
+  /** What functions and tools reach: the IAM-checking gateways in front of DynamoDB and SQS. */
+  readonly endpoints: LocalEndpoints;
+  readonly iam: IamEvaluator;
+  readonly pollers: ReadonlyMap<string, SqsEventSourcePoller>;
+  readonly functions: ReadonlyMap<string, FunctionPool>;
+  /** `deployment.outputs` of one stack; throws when it has no such output. */
+  output(stack: string, name: string): string;
+  /** Resolves once every event source's queue is empty and no invocation runs. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Stops pollers (letting running invocations finish), function instances and gateways; resources stay. */
+  stop(): Promise<void>;
+  /** Deletes the deployment's tables and queues (after `stop`). */
+  destroy(): Promise<void>;
+}
+
+/**
+ * "Deploys" the synthesized app onto local DynamoDB and SQS the way CloudFormation would, then runs
+ * it: each function from its bundled asset with the template's environment and its role's
+ * credentials, each SQS event source mapping with its template settings, every call checked
+ * against the role's policies by IAM gateways.
+ *
+ * @example
+ * const cloud = await startLocalCloud({ assembly: await synthesize({ projectRoot }), endpoints: aws.endpoints });
+ * const queueUrl = cloud.output('WritePath', 'IngestQueueUrl');
+ */
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const account = options.account ?? '123456789012';
+  const { region } = options.endpoints;
+  const assembly = options.stacks
+    ? { ...options.assembly, stacks: options.assembly.stacks.filter((s) => options.stacks!.includes(s.name)) }
+    : options.assembly;
+  // Roles and policies name ARNs only: plan once to know them, start the gateways, plan again with
+  // the queue URLs of the SQS gateway.
+  const namePrefix = options.namePrefix ?? '';
+  const draft = planDeployment(assembly, { region, account, namePrefix, sqsOrigin: options.endpoints.sqs });
+  const identities = new LocalIdentities(draft.roles);
+  const iam = new IamEvaluator(draft.roles, { resourcePolicies: draft.queuePolicies });
+  const gateways: IamGateway[] = [];
+  const gateway = async (service: 'dynamodb' | 'sqs', upstream: string) => {
+    const started = await startIamGateway({ service, upstream, evaluator: iam, identities, region, account });
+    gateways.push(started);
+    return started.url;
+  };
+  const endpoints: LocalEndpoints = {
+    region,
+    dynamodb: await gateway('dynamodb', options.endpoints.dynamodb),
+    sqs: await gateway('sqs', options.endpoints.sqs),
+  };
+  const deployment = planDeployment(assembly, { region, account, namePrefix, sqsOrigin: endpoints.sqs });
+  const admin = {
+    dynamodb: new DynamoDBClient(localClientConfig(endpoints.dynamodb, region)),
+    sqs: new SQSClient(localClientConfig(endpoints.sqs, region)),
+  };
+  await applyDeployment(assembly, deployment, admin);
+  if (deployment.notEmulated.size > 0) {
+    options.log?.(
+      `not emulated: ${[...deployment.notEmulated].map(([type, count]) => `${type} ×${count}`).join(', ')}`,
+    );
+  }
+
+  const functions = new Map<string, FunctionPool>();
+  const pollers = new Map<string, SqsEventSourcePoller>();
+  for (const mapping of deployment.eventSourceMappings.filter((m) => m.enabled)) {
+    const spec = deployment.functions.find((f) => f.name === mapping.functionName);
+    const queue = deployment.queues.find((q) => q.arn === mapping.queueArn);
+    const role = deployment.roles.find((r) => r.arn === spec?.roleArn);
+    if (!spec || !queue || !role) continue;
+    const credentials = identities.credentialsFor(role);
+    const concurrency = Math.min(spec.reservedConcurrency ?? Infinity, mapping.maximumConcurrency ?? 5);
+    let pool = functions.get(spec.name);
+    if (pool === undefined) {
+      pool = new FunctionPool({
+        functionName: spec.name,
+        taskRoot: spec.assetDir,
+        handler: spec.handler,
+        timeoutMs: spec.timeoutSeconds * 1000,
+        memoryMiB: spec.memoryMiB,
+        maxInstances: concurrency,
+        // Reserved runtime variables win over the template's, as on Lambda.
+        env: mergeFunctionEnv(
+          lambdaRuntimeEnv({
+            functionName: spec.name,
+            memoryMiB: spec.memoryMiB,
+            timeoutSeconds: spec.timeoutSeconds,
+            region,
+            handler: spec.handler,
+            taskRoot: spec.assetDir,
+            ...(spec.logGroupName ? { logGroupName: spec.logGroupName } : {}),
+            credentials,
+          }),
+          {
+            ...spec.environment,
+            // The local cloud's redirection: the SDK inside the bundle reaches the gateways.
+            AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+            AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+          },
+        ),
+        onLog: (line) => options.onFunctionLog?.(line, { functionName: spec.name }),
+      });
+      functions.set(spec.name, pool);
+    }
+    // The Lambda runtime writes the function's logs with its role (stdout here).
+    if (spec.logGroupName) {
+      const logGroup = `arn:aws:logs:${region}:${account}:log-group:${spec.logGroupName}:*`;
+      for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents'])
+        await iam.recordPlatformUse(role, { action, resource: logGroup });
+    }
+    // Lambda's pollers act with the function's role.
+    const sqs = new SQSClient({ endpoint: endpoints.sqs, region, credentials });
+    const poller = new SqsEventSourcePoller({
+      sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      handler: poolHandler(pool),
+      batchSize: mapping.batchSize,
+      maxBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
+      maxConcurrency: concurrency,
+      timeoutMs: spec.timeoutSeconds * 1000,
+      functionName: spec.name,
+      onError: options.onError ?? (() => {}),
+    });
+    pollers.set(mapping.logicalId, poller);
+  }
+  await Promise.all([...pollers.values()].map((poller) => poller.start()));
+
+  const stop = async () => {
+    await Promise.all([...pollers.values()].map((poller) => poller.stop()));
+    await Promise.all([...functions.values()].map((pool) => pool.stop()));
+    await Promise.all(gateways.map((started) => started.stop()));
+  };
+  let stopped: Promise<void> | undefined;
+  const stopOnce = () => {
+    stopped ??= stop();
+    return stopped;
+  };
+  return {
+    deployment,
+    endpoints,
+    iam,
+    pollers,
+    functions,
+    output(stack, name) {
+      const value = deployment.outputs[stack]?.[name];
+      if (value === undefined) throw new RangeError(`stack ${stack} has no output ${name}`);
+      return String(value);
+    },
+    async drain(timeoutMs = 60_000) {
+      await Promise.all([...pollers.values()].map((poller) => poller.drain({ timeoutMs })));
+    },
+    stop: stopOnce,
+    async destroy() {
+      await destroyDeployment(deployment, {
+        dynamodb: new DynamoDBClient(localClientConfig(options.endpoints.dynamodb, region)),
+        sqs: new SQSClient(localClientConfig(options.endpoints.sqs, region)),
+      });
+    },
+    [Symbol.asyncDispose]: stopOnce,
+  };
+}
+
+/** Writes `outputs` in the shape of `cdk deploy --outputs-file` (stack → output → value), atomically. */
+export async function writeOutputsFile(
+  outputs: LocalDeployment['outputs'],
+  path = join('.local', 'outputs.json'),
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(outputs, null, 2)}\n`);
+  await rename(temporary, path);
+}
+
+/** The deployment as `.local/stack.json` describes a local stack (for the CLI and other tools). */
+export function stackFileOf(cloud: Pick<LocalCloud, 'deployment' | 'endpoints'>): LocalStack {
+  const write = cloud.deployment.outputs.WritePath ?? {};
+  const inference = cloud.deployment.outputs.GpuInference;
+  const text = (value: unknown) => String(value);
+  return {
+    region: cloud.endpoints.region,
+    endpoints: { dynamodb: cloud.endpoints.dynamodb, sqs: cloud.endpoints.sqs },
+    queues: {
+      ingest: { url: text(write.IngestQueueUrl), dlqUrl: text(write.DeadLetterQueueUrl) },
+      'config-changes': {
+        url: text(write.ConfigChangesQueueUrl),
+        dlqUrl: text(write.ConfigChangesDeadLetterQueueUrl),
+      },
+      ...(inference
+        ? {
+            'inference-requests': {
+              url: text(inference.InferenceRequestsQueueUrl),
+              dlqUrl: text(inference.InferenceRequestsDeadLetterQueueUrl),
+            },
+          }
+        : {}),
+    },
+    tables: {
+      items: text(write.TableName),
+      snapshots: text(write.SnapshotsTableName),
+      ...(inference ? { jobs: text(inference.JobsTableName) } : {}),
+    },
+    grantedTables: text(write.GrantedTableNames).split(','),
+  };
+}
