@@ -4,10 +4,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig } from '../aws/client-config.ts';
 import type { LocalEndpoints } from '../aws/embedded.ts';
+import { spawnLocalWorker } from '../ecs/gpu-worker-process.ts';
 import { SqsEventSourcePoller } from '../lambda/poller.ts';
+import { ensureShelfClassifier } from '../model/build-model.ts';
 import type { LocalStack } from '../resources/stack-file.ts';
 import type { CloudAssembly } from './assembly.ts';
 import { applyDeployment, destroyDeployment, type LocalDeployment, planDeployment } from './deploy.ts';
+import { type LocalEcs, startLocalEcs } from './ecs/index.ts';
 import { IamEvaluator, type IamGateway, LocalIdentities, startIamGateway } from './iam/index.ts';
 import { FunctionPool, lambdaRuntimeEnv, mergeFunctionEnv, poolHandler } from './lambda/index.ts';
 
@@ -21,7 +24,9 @@ export interface LocalCloudOptions {
   readonly namePrefix?: string;
   /** Only these stacks (and nothing else) are deployed and run. @default every stack */
   readonly stacks?: readonly string[];
-  /** Gets each log line of every function instance. @default dropped */
+  /** Model repository of the local GPU workers. @default the demo model, built on demand (`ensureShelfClassifier`) */
+  readonly modelRepository?: string;
+  /** Gets each log line of every function instance and ECS task. @default dropped */
   readonly onFunctionLog?: (line: string, source: { readonly functionName: string }) => void;
   /** Gets poller errors (failed receives, handler errors). @default dropped */
   readonly onError?: (error: unknown) => void;
@@ -36,6 +41,8 @@ export interface LocalCloud extends AsyncDisposable {
   readonly iam: IamEvaluator;
   readonly pollers: ReadonlyMap<string, SqsEventSourcePoller>;
   readonly functions: ReadonlyMap<string, FunctionPool>;
+  /** The ECS API and agent endpoints, and the services whose tasks run as local worker processes. */
+  readonly ecs: LocalEcs;
   /** `deployment.outputs` of one stack; throws when it has no such output. */
   output(stack: string, name: string): string;
   /** Resolves once every event source's queue is empty and no invocation runs. */
@@ -91,6 +98,44 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     );
   }
 
+  // ECS: the API the dispatcher scales with, and each service's tasks as local worker processes
+  // (the worker's source on CPU, not its image) with the task role's credentials.
+  const modelRepository =
+    deployment.ecsServices.length === 0
+      ? ''
+      : (options.modelRepository ?? (await ensureShelfClassifier()).repository);
+  const ecs = await startLocalEcs({
+    services: deployment.ecsServices,
+    evaluator: iam,
+    identities,
+    region,
+    account,
+    ...(options.log ? { log: options.log } : {}),
+    launch: (task, service) => {
+      const role = deployment.roles.find((r) => r.arn === service.taskRoleArn);
+      const credentials = role
+        ? identities.credentialsFor(role)
+        : { accessKeyId: 'none', secretAccessKey: 'none' };
+      return spawnLocalWorker({
+        env: {
+          ...task.env,
+          MODEL_REPOSITORY: modelRepository,
+          EXECUTION_PROVIDER: 'cpu',
+          READY_FILE: '',
+          // local-aws-sqs answers a long poll only once it has MaxNumberOfMessages.
+          RECEIVE_WAIT_SECONDS: '0',
+          ECS_AGENT_URI: task.agentUri,
+          AWS_REGION: region,
+          AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+          AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        },
+        onLine: (line) => options.onFunctionLog?.(line, { functionName: service.name }),
+      });
+    },
+  });
+
   const functions = new Map<string, FunctionPool>();
   const pollers = new Map<string, SqsEventSourcePoller>();
   for (const mapping of deployment.eventSourceMappings.filter((m) => m.enabled)) {
@@ -126,6 +171,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             // The local cloud's redirection: the SDK inside the bundle reaches the gateways.
             AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
             AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+            AWS_ENDPOINT_URL_ECS: ecs.url,
           },
         ),
         onLog: (line) => options.onFunctionLog?.(line, { functionName: spec.name }),
@@ -159,6 +205,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const stop = async () => {
     await Promise.all([...pollers.values()].map((poller) => poller.stop()));
     await Promise.all([...functions.values()].map((pool) => pool.stop()));
+    await ecs.stop();
     await Promise.all(gateways.map((started) => started.stop()));
   };
   let stopped: Promise<void> | undefined;
@@ -172,6 +219,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     iam,
     pollers,
     functions,
+    ecs,
     output(stack, name) {
       const value = deployment.outputs[stack]?.[name];
       if (value === undefined) throw new RangeError(`stack ${stack} has no output ${name}`);
