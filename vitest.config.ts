@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects, one command (`npm test`). Integration tests share one embedded AWS stack
+// Four projects, one command (`npm test`). Integration tests share one embedded AWS stack
 // (DynamoDB Local + local-aws-sqs) started by the global setup, or LocalStack when
-// AWS_ENDPOINT_URL is set; every test creates its own uniquely named tables and queues.
+// AWS_ENDPOINT_URL is set; every test creates its own uniquely named tables and queues. The e2e
+// suite drives a deployed pipeline through its public surfaces only: the one named by
+// E2E_OUTPUTS_FILE or E2E_STACKS, else the synthesized app on the local cloud its setup starts.
 export default defineConfig({
   test: {
     projects: [
@@ -30,6 +32,18 @@ export default defineConfig({
           setupFiles: ['test/support/integration-env.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/support/global-setup.ts'],
+          setupFiles: ['test/e2e/support/e2e-env.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // Test files share one deployment (and its config snapshot): two at a time at most.
           maxWorkers: 2,
         },
       },
