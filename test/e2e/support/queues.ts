@@ -108,19 +108,22 @@ export class DeadLetterReader {
     return this.letters;
   }
 
-  /** Receives until the queue answers empty twice in a row (nothing of ours left to read now). */
+  /**
+   * Receives until two receives in a row bring none of the reader's letters: after the source queue
+   * is idle, whatever else was dead-lettered is then in `letters` too.
+   */
   async sweep(): Promise<DeadLetter[]> {
-    for (let empty = 0; empty < 2; ) empty = (await this.receive()) === 0 ? empty + 1 : 0;
+    for (let none = 0; none < 2; ) none = (await this.receive()) === 0 ? none + 1 : 0;
     return this.letters;
   }
 
-  /** One receive: keeps and deletes ours, hands back the rest; resolves with how many came. */
+  /** One receive: keeps and deletes ours, hands back the rest; resolves with how many were ours. */
   private async receive(): Promise<number> {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
         MaxNumberOfMessages: 10,
-        // Long enough that a slow test does not see its own letter twice; others get theirs back at once.
+        // Until this reader deletes or hands them back; should the test die first, they return in a minute.
         VisibilityTimeout: 60,
         WaitTimeSeconds: 1,
         MessageAttributeNames: ['All'],
@@ -145,7 +148,7 @@ export class DeadLetterReader {
             }),
           ),
     ]);
-    return Messages.length;
+    return ours.length;
   }
 }
 
