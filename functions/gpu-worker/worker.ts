@@ -108,7 +108,15 @@ export class GpuWorker {
   private readonly runner: BatchRunner;
   private readonly records: JobRecordWriter;
   private capacityWaiter: (() => void) | undefined;
+  /** Cuts waits (backoff sleeps) short on stop. */
   private readonly abort = new AbortController();
+  /**
+   * Cuts a receive in flight, but only once half the stop budget is gone: a long poll aborted after
+   * SQS picked its messages would leave them invisible for the whole visibility timeout, so stop()
+   * lets it finish (≤ receiveWaitSeconds) and hands back what it returns.
+   */
+  private readonly receiveAbort = new AbortController();
+  private receiveCutoff: NodeJS.Timeout | undefined;
   private stopping: { reason: string; at: number; unhealthy: boolean } | undefined;
 
   constructor(
@@ -178,14 +186,20 @@ export class GpuWorker {
       if (this.stopping) break;
       let received: ReceivedMessage[];
       try {
-        received = await this.deps.source.receive(10, this.options.receiveWaitSeconds, this.abort.signal);
+        received = await this.deps.source.receive(
+          10,
+          this.options.receiveWaitSeconds,
+          this.receiveAbort.signal,
+        );
       } catch (error) {
         this.deps.logger.warn('receive failed', { error });
         await sleep(1000, undefined, { signal: this.abort.signal }).catch(() => undefined); // stop() cuts it short
         continue;
       }
+      // Accepted even when stop() came meanwhile: held messages are handed back by the drain.
       for (const message of received) this.accept(message);
     }
+    clearTimeout(this.receiveCutoff);
     return this.drain();
   }
 
@@ -195,7 +209,11 @@ export class GpuWorker {
     this.stopping = { reason, at: this.now(), unhealthy };
     this.ledger.stop();
     this.deps.logger.info('worker stopping', { reason, jobsInFlight: this.ledger.jobsHeld });
+    // No new batch from now on, though the drain starts only once the receive in flight returns.
+    this.batcher.stop();
     this.abort.abort();
+    this.receiveCutoff = setTimeout(() => this.receiveAbort.abort(), this.options.stopTimeoutMs / 2);
+    this.receiveCutoff.unref();
     this.capacityWaiter?.();
   }
 

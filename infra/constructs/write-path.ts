@@ -95,6 +95,13 @@ export interface WritePathProps {
    * @default none: only the items table
    */
   readonly dataTables?: readonly ITable[];
+  /**
+   * How old the batch writer's config snapshot may get before it checks the pointer for a new
+   * version (`SNAPSHOT_MAX_AGE_MS`; applies once `useSnapshots` binds it). A shorter one adopts
+   * published changes sooner at one more GetItem per invocation.
+   * @default the reader's, snapshotSettings.maxAgeMs (30 s)
+   */
+  readonly snapshotMaxAge?: Duration;
 }
 
 /**
@@ -241,6 +248,9 @@ export class WritePath extends Construct {
         DLQ_URL: this.deadLetterQueue.queueUrl,
         MAX_CONCURRENCY: String(maxConcurrency),
         DEADLINE_MARGIN_MS: String(deadlineMarginMs),
+        ...(props.snapshotMaxAge === undefined
+          ? {}
+          : { SNAPSHOT_MAX_AGE_MS: String(props.snapshotMaxAge.toMilliseconds()) }),
       },
     });
     this.logGroup.grantWrite(role);

@@ -84,3 +84,27 @@ export class VisibilityTimeoutTooShortError extends PipelineError {
     );
   }
 }
+
+/** Why the local state directory (`.local/`) cannot be used as it is. */
+export const LocalStateErrorCode = {
+  /** Another `npm run local` holds the state directory's lock. */
+  locked: 'STATE_LOCKED',
+  /** A state file is not the shape this version writes. */
+  invalid: 'STATE_INVALID',
+  /** The running emulators were started for another region. */
+  regionMismatch: 'STATE_REGION_MISMATCH',
+} as const;
+
+/** The local state directory is in use, unreadable or inconsistent; `--fresh` starts over. */
+export class LocalStateError extends PipelineError {
+  constructor(
+    readonly code: (typeof LocalStateErrorCode)[keyof typeof LocalStateErrorCode],
+    readonly path: string,
+    detail: string,
+    /** The process that holds the lock (`STATE_LOCKED`). */
+    readonly pid?: number,
+    options?: ErrorOptions,
+  ) {
+    super(`${path}: ${detail}`, options);
+  }
+}

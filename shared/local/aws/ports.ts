@@ -17,3 +17,17 @@ export async function freePort(host?: string): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('listening on port 0 gave no port');
   return address.port;
 }
+
+/**
+ * Whether `port` can be bound right now (on every interface when `host` is unset). Like `freePort`,
+ * the answer can be stale by the time the caller binds it.
+ */
+export async function isPortFree(port: number, host?: string): Promise<boolean> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
+}

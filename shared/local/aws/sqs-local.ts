@@ -15,8 +15,8 @@ export interface SqsLocal {
 /** Where local-aws-sqs runs: in this process (fast start, the default) or in a child Node.js process. */
 export type SqsPlacement = 'in-process' | 'child-process';
 
-const serverOptions = (region: string) => ({
-  port: 0,
+const serverOptions = (region: string, port = 0) => ({
+  port,
   hostname: '127.0.0.1',
   region,
   // AWS's 60 s wait before a deleted queue's name can be reused protects nothing locally.
@@ -51,13 +51,30 @@ async function startInProcess(region: string): Promise<SqsLocal> {
   };
 }
 
-async function startInChild(region: string): Promise<SqsLocal> {
+export interface SqsServerScriptOptions {
+  /** @default 0 (an ephemeral port) */
+  readonly port?: number;
+  /** Exit when stdin ends (the parent's end closed): a child that dies with its parent. @default false */
+  readonly exitWithStdin?: boolean;
+}
+
+/**
+ * The ES module that runs local-aws-sqs on 127.0.0.1 in a Node.js process of its own
+ * (`node --input-type=module -e <script>`); it prints `{"port":N}` once listening. A daemon runs
+ * it with a fixed port so that queue URLs stay the same across restarts.
+ */
+export function sqsServerScript(region: string, options: SqsServerScriptOptions = {}): string {
   const moduleUrl = import.meta.resolve('local-aws-sqs');
-  const script = `
+  const exit = options.exitWithStdin ? `process.stdin.on('end', () => process.exit(0)).resume();` : '';
+  return `
     const { createSqsServer } = await import(${JSON.stringify(moduleUrl)});
-    const server = await createSqsServer(${JSON.stringify(serverOptions(region))});
+    const server = await createSqsServer(${JSON.stringify(serverOptions(region, options.port))});
     process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n');
-    process.stdin.on('end', () => process.exit(0)).resume();`;
+    ${exit}`;
+}
+
+async function startInChild(region: string): Promise<SqsLocal> {
+  const script = sqsServerScript(region, { exitWithStdin: true });
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -104,8 +104,9 @@ const SOURCE_FILES = ['cdk.json', 'package-lock.json'] as const;
 /**
  * Whether the assembly in `dir` is older than a source it was built from (or missing). Local
  * tooling and tests under `shared/local` and `test/` do not count: they are not synthesized.
+ * `sources` (paths relative to `projectRoot`, files or folders) count too: another app's own files.
  */
-export function isAssemblyStale(projectRoot: string, dir: string): boolean {
+export function isAssemblyStale(projectRoot: string, dir: string, sources: readonly string[] = []): boolean {
   const manifest = join(dir, 'manifest.json');
   if (!existsSync(manifest)) return true;
   const builtAt = statSync(manifest).mtimeMs;
@@ -114,7 +115,7 @@ export function isAssemblyStale(projectRoot: string, dir: string): boolean {
     if (!stat.isDirectory()) return stat.mtimeMs > builtAt;
     return readdirSync(path).some((entry) => entry !== 'local' && newer(join(path, entry)));
   };
-  return [...SOURCE_DIRS, ...SOURCE_FILES].some((entry) => {
+  return [...SOURCE_DIRS, ...SOURCE_FILES, ...sources].some((entry) => {
     const path = join(projectRoot, entry);
     return existsSync(path) && newer(path);
   });
@@ -124,6 +125,17 @@ export interface SynthOptions {
   readonly projectRoot: string;
   /** Where the assembly goes. @default `<projectRoot>/cdk.out` */
   readonly outdir?: string;
+  /**
+   * Another app to synthesize: its entry file, relative to `projectRoot`, run with tsx as cdk.json
+   * runs `infra/bin/app.ts` (`cdk synth --app`); cdk.json's context still applies. Give it an
+   * `outdir` of its own. @default cdk.json's `app`
+   */
+  readonly app?: string;
+  /**
+   * Files or folders (relative to `projectRoot`) besides infra/, functions/ and shared/ whose
+   * changes make the assembly stale, e.g. the folder of `app`. @default none
+   */
+  readonly sources?: readonly string[];
   /** Synthesize even when the assembly is up to date. @default false */
   readonly force?: boolean;
   readonly log?: (line: string) => void;
@@ -137,17 +149,18 @@ export interface SynthOptions {
  */
 export async function synthesize(options: SynthOptions): Promise<CloudAssembly> {
   const outdir = options.outdir ?? join(options.projectRoot, 'cdk.out');
-  if (options.force || isAssemblyStale(options.projectRoot, outdir)) {
+  if (options.force || isAssemblyStale(options.projectRoot, outdir, options.sources)) {
     options.log?.(`cdk synth → ${outdir}`);
-    await runSynth(options.projectRoot, outdir);
+    await runSynth(options.projectRoot, outdir, options.app);
   }
   return readCloudAssembly(outdir);
 }
 
-function runSynth(projectRoot: string, outdir: string): Promise<void> {
+function runSynth(projectRoot: string, outdir: string, app?: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const cdk = join(projectRoot, 'node_modules', 'aws-cdk', 'bin', 'cdk');
-    const child = spawn(process.execPath, [cdk, 'synth', '--quiet', '--output', outdir], {
+    const appArgs = app === undefined ? [] : ['--app', `npx tsx ${app}`];
+    const child = spawn(process.execPath, [cdk, 'synth', '--quiet', ...appArgs, '--output', outdir], {
       cwd: projectRoot,
       env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],

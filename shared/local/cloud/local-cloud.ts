@@ -1,13 +1,14 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig } from '../aws/client-config.ts';
 import type { LocalEndpoints } from '../aws/embedded.ts';
 import { spawnLocalWorker } from '../ecs/gpu-worker-process.ts';
+import { InFlightJournal } from '../lambda/in-flight-journal.ts';
 import { SqsEventSourcePoller } from '../lambda/poller.ts';
 import { ensureShelfClassifier } from '../model/build-model.ts';
 import type { LocalStack } from '../resources/stack-file.ts';
+import { writeStateFile } from '../state-file.ts';
 import type { CloudAssembly } from './assembly.ts';
 import { applyDeployment, destroyDeployment, type LocalDeployment, planDeployment } from './deploy.ts';
 import { type LocalEcs, startLocalEcs } from './ecs/index.ts';
@@ -31,6 +32,17 @@ export interface LocalCloudOptions {
   /** Gets poller errors (failed receives, handler errors). @default dropped */
   readonly onError?: (error: unknown) => void;
   readonly log?: (line: string) => void;
+  /**
+   * A file where every event source records the messages it holds (`InFlightJournal`). On start,
+   * the messages a killed run held are made visible again at once instead of after their
+   * visibility timeout. @default no journal
+   */
+  readonly inFlightJournal?: string;
+  /**
+   * Ports for the IAM gateways (an ephemeral one when taken): the same ports give the same queue
+   * URLs, so a restart's outputs equal the previous run's. @default ephemeral ports
+   */
+  readonly gatewayPorts?: { readonly dynamodb?: number; readonly sqs?: number };
 }
 
 /** The cloud assembly running locally: its resources, functions, event sources and IAM. */
@@ -43,6 +55,14 @@ export interface LocalCloud extends AsyncDisposable {
   readonly functions: ReadonlyMap<string, FunctionPool>;
   /** The ECS API and agent endpoints, and the services whose tasks run as local worker processes. */
   readonly ecs: LocalEcs;
+  /** Messages a previous run left in flight that `inFlightJournal` made visible again at start (0 without a journal). */
+  readonly orphansReleased: number;
+  /**
+   * Messages of the event sources' queues still invisible once the orphans were released (0 without
+   * a journal): those of a receive whose answer the killed run never saw. They return after the
+   * queue's visibility timeout.
+   */
+  readonly orphansStranded: number;
   /** `deployment.outputs` of one stack; throws when it has no such output. */
   output(stack: string, name: string): string;
   /** Resolves once every event source's queue is empty and no invocation runs. */
@@ -77,7 +97,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const iam = new IamEvaluator(draft.roles, { resourcePolicies: draft.queuePolicies });
   const gateways: IamGateway[] = [];
   const gateway = async (service: 'dynamodb' | 'sqs', upstream: string) => {
-    const started = await startIamGateway({ service, upstream, evaluator: iam, identities, region, account });
+    const port = options.gatewayPorts?.[service];
+    const started = await startIamGateway({
+      service,
+      upstream,
+      evaluator: iam,
+      identities,
+      region,
+      account,
+      ...(port === undefined ? {} : { port }),
+    });
     gateways.push(started);
     return started.url;
   };
@@ -121,6 +150,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           ...task.env,
           MODEL_REPOSITORY: modelRepository,
           EXECUTION_PROVIDER: 'cpu',
+          // A GPU task has its instance to itself; here tasks share the machine's cores with the
+          // function instances, and ONNX Runtime's default thread pool spins on every core between calls.
+          INTRA_OP_THREADS: task.env.INTRA_OP_THREADS ?? '1',
           READY_FILE: '',
           // local-aws-sqs answers a long poll only once it has MaxNumberOfMessages.
           RECEIVE_WAIT_SECONDS: '0',
@@ -135,6 +167,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       });
     },
   });
+
+  // Before any poller receives: what a killed run held is visible again now, not in 360 s.
+  const journal = options.inFlightJournal ? new InFlightJournal(options.inFlightJournal) : undefined;
+  const orphansReleased = journal ? await journal.releaseOrphans(admin.sqs, { origin: endpoints.sqs }) : 0;
+  if (orphansReleased > 0)
+    options.log?.(`released ${orphansReleased} message(s) a previous run left in flight`);
+  const orphansStranded = journal ? await stillInvisible(admin.sqs, deployment) : 0;
+  if (orphansStranded > 0) {
+    options.log?.(
+      `${orphansStranded} message(s) stay invisible until their visibility timeout: ` +
+        'a previous run was killed before it saw the answer to their receive',
+    );
+  }
 
   const functions = new Map<string, FunctionPool>();
   const pollers = new Map<string, SqsEventSourcePoller>();
@@ -195,8 +240,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       maxBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
       maxConcurrency: concurrency,
       timeoutMs: spec.timeoutSeconds * 1000,
+      // The pool enforces the function timeout from the handler's start; a cold start's init comes on top.
+      initAllowanceMs: pool.initTimeoutMs,
       functionName: spec.name,
       onError: options.onError ?? (() => {}),
+      ...(journal ? { inFlight: journal } : {}),
     });
     pollers.set(mapping.logicalId, poller);
   }
@@ -220,6 +268,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     pollers,
     functions,
     ecs,
+    orphansReleased,
+    orphansStranded,
     output(stack, name) {
       const value = deployment.outputs[stack]?.[name];
       if (value === undefined) throw new RangeError(`stack ${stack} has no output ${name}`);
@@ -239,15 +289,31 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   };
 }
 
+/** In-flight messages of the event sources' queues: before the pollers start, nobody here holds them. */
+async function stillInvisible(sqs: SQSClient, deployment: LocalDeployment): Promise<number> {
+  const sources = new Set(deployment.eventSourceMappings.filter((m) => m.enabled).map((m) => m.queueArn));
+  const counts = await Promise.all(
+    deployment.queues
+      .filter((queue) => sources.has(queue.arn))
+      .map(async (queue) => {
+        const { Attributes = {} } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queue.url,
+            AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+      }),
+  );
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
 /** Writes `outputs` in the shape of `cdk deploy --outputs-file` (stack → output → value), atomically. */
 export async function writeOutputsFile(
   outputs: LocalDeployment['outputs'],
   path = join('.local', 'outputs.json'),
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(outputs, null, 2)}\n`);
-  await rename(temporary, path);
+  writeStateFile(path, outputs);
 }
 
 /** The deployment as `.local/stack.json` describes a local stack (for the CLI and other tools). */

@@ -29,6 +29,7 @@ import {
 } from '../errors.ts';
 import { batchOutcome } from './batch-response.ts';
 import { FifoGate } from './fifo-gate.ts';
+import type { InFlightRecorder } from './in-flight-journal.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { type RecordSource, toSqsRecord } from './sqs-event.ts';
 
@@ -50,12 +51,24 @@ export interface SqsPollerOptions {
   readonly maxConcurrency?: number;
   /** The function timeout: past it the batch counts as failed. @default writePathSettings.function.timeoutSeconds × 1000 */
   readonly timeoutMs?: number;
+  /**
+   * Added to `timeoutMs` before the poller gives up on a handler that starts function instances
+   * itself: Lambda's timeout does not count an instance's init (up to 10 s), so a cold invocation
+   * may take this much longer. The handler still gets `timeoutMs` as its remaining time. @default 0
+   */
+  readonly initAllowanceMs?: number;
   /** @default 'batch-writer-local' */
   readonly functionName?: string;
   /** Long poll of an idle worker; `stop()` waits for it to return. @default 1 */
   readonly idleWaitSeconds?: number;
   /** Told about handler errors and failed receives or deletes. @default console.error */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Told of every message received and of every message settled (deleted, or its batch finished),
+   * so that a killed process's messages can be released at the next start (`InFlightJournal`).
+   * @default none
+   */
+  readonly inFlight?: InFlightRecorder;
 }
 
 const { eventSource } = writePathSettings;
@@ -73,11 +86,13 @@ export const SqsPollerOptionsSchema = z.object({
   maxBatchingWindowMs: numberOption(0, 300_000).default(eventSource.maxBatchingWindowSeconds * 1000),
   maxConcurrency: integerOption(1, 1000).default(eventSource.maxConcurrency),
   timeoutMs: numberOption(1, 900_000).default(writePathSettings.function.timeoutSeconds * 1000),
+  initAllowanceMs: numberOption(0, 60_000).default(0),
   functionName: textOption('a function name').default('batch-writer-local'),
   idleWaitSeconds: integerOption(0, 20).default(1),
   onError: functionOption<(error: unknown) => void>().default(
     () => (error: unknown) => console.error('[sqs-poller]', error),
   ),
+  inFlight: objectOption<InFlightRecorder>('an InFlightJournal').optional(),
 }) satisfies OptionsSchema<SqsPollerOptions>;
 
 /** What the poller has done so far. */
@@ -128,11 +143,13 @@ export class SqsEventSourcePoller {
   readonly maxBatchingWindowMs: number;
   readonly maxConcurrency: number;
   readonly timeoutMs: number;
+  private readonly initAllowanceMs: number;
   private readonly sqs: SQSClient;
   private readonly handler: SqsHandler;
   private readonly functionName: string;
   private readonly idleWaitSeconds: number;
   private readonly onError: (error: unknown) => void;
+  private readonly inFlight: InFlightRecorder | undefined;
   private readonly counts = {
     invocations: 0,
     records: 0,
@@ -161,9 +178,11 @@ export class SqsEventSourcePoller {
     // messages even while others of the group are in flight.
     this.maxConcurrency = this.fifo ? 1 : resolved.maxConcurrency;
     this.timeoutMs = resolved.timeoutMs;
+    this.initAllowanceMs = resolved.initAllowanceMs;
     this.idleWaitSeconds = resolved.idleWaitSeconds;
     this.functionName = resolved.functionName;
     this.onError = resolved.onError;
+    this.inFlight = resolved.inFlight;
     if (resolved.queueArn) this.source = { queueArn: resolved.queueArn, region: regionOf(resolved.queueArn) };
   }
 
@@ -255,6 +274,8 @@ export class SqsEventSourcePoller {
         const messages = this.fifo ? this.admit(first) : await this.gather(first);
         if (messages.length > 0) await this.invoke(messages, receivedAt);
       } finally {
+        // `first` now holds the whole batch (gather appends to it), the deferred FIFO records too.
+        this.journal((recorder) => recorder.settled(first.map((message) => message.MessageId ?? '')));
         this.busy--;
       }
     }
@@ -305,11 +326,31 @@ export class SqsEventSourcePoller {
           MessageAttributeNames: ['All'],
         }),
       );
+      if (Messages.length > 0)
+        this.journal((recorder) =>
+          recorder.received(
+            Messages.map((message) => ({
+              queueUrl: this.queueUrl,
+              receiptHandle: message.ReceiptHandle ?? '',
+              messageId: message.MessageId ?? '',
+            })),
+          ),
+        );
       return Messages;
     } catch (error) {
       if (this.running) this.onError(error);
       await sleep(ERROR_PAUSE_MS);
       return [];
+    }
+  }
+
+  /** A journal that cannot be written costs the fast release after a crash, not the messages. */
+  private journal(write: (recorder: InFlightRecorder) => void): void {
+    if (this.inFlight === undefined) return;
+    try {
+      write(this.inFlight);
+    } catch (error) {
+      this.onError(error);
     }
   }
 
@@ -324,8 +365,9 @@ export class SqsEventSourcePoller {
     this.counts.records += records.length;
     let failed: ReadonlySet<string>;
     try {
-      const response = await withTimeout(this.handler({ Records: records }, context), this.timeoutMs, () => {
-        throw new HandlerTimeoutError(this.timeoutMs);
+      const limit = this.timeoutMs + this.initAllowanceMs;
+      const response = await withTimeout(this.handler({ Records: records }, context), limit, () => {
+        throw new HandlerTimeoutError(limit);
       });
       const outcome = batchOutcome(response, records);
       if (outcome.problem) throw new MalformedBatchResponseError(outcome.problem);

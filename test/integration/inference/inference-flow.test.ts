@@ -1,69 +1,74 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalWorker } from '../../../shared/local/ecs/gpu-worker-process.ts';
 import {
-  deadLetters,
-  dispatchBodies,
-  type InferenceFixture,
-  inferenceFixture,
+  type InferenceCloud,
+  inferenceCloud,
   jobRecords,
   maxDiffFromReference,
+  nextWorkerTask,
   queueDepth,
+  receiveUntil,
   requestBody,
+  sendRequests,
+  settledDepth,
   waitForTerminal,
 } from './support.ts';
 
-// One worker process serves every test of this file, as one ECS task serves a queue.
-let fixture: InferenceFixture;
-let worker: LocalWorker;
+// GPU inference as deployed, on the local cloud: requests on inference-requests, the bundled
+// dispatcher Lambda, the ECS service raised from zero by the first requests, whose one task (a local
+// worker process, ONNX Runtime on CPU) then serves every test of this file.
+let fx: InferenceCloud;
 
 beforeAll(async () => {
-  fixture = await inferenceFixture();
-  worker = fixture.startWorker({ MAX_BATCH: '16', MAX_DELAY_MS: '20' });
-  await worker.ready;
+  fx = await inferenceCloud();
 });
 
 afterAll(async () => {
-  await fixture?.close();
+  await fx?.close();
 });
 
-describe('GPU inference on the embedded stack (ONNX Runtime on CPU)', () => {
+describe('GPU inference on the local cloud (ONNX Runtime on CPU)', () => {
   it('turns N requests into N DONE records whose outputs equal the TypeScript reference', async () => {
     // Prepare
     const seeds = new Map(Array.from({ length: 40 }, (_, i) => [`flow-${i}`, i] as const));
     // Act
-    const response = await dispatchBodies(
-      fixture,
+    await sendRequests(
+      fx,
       [...seeds].map(([jobId, seed]) => requestBody(jobId, seed)),
     );
-    const records = await waitForTerminal(fixture, [...seeds.keys()]);
+    const records = await waitForTerminal(fx, [...seeds.keys()]);
+    const task = await nextWorkerTask(fx);
     // Assess
-    expect(response.batchItemFailures).toEqual([]);
+    expect(fx.dispatcher.stats).toMatchObject({ failed: 0, failedInvocations: 0 });
     expect([...seeds.keys()].map((id) => records.get(id)?.status)).toEqual(
       [...seeds.keys()].map(() => 'DONE'),
     );
-    expect(maxDiffFromReference(fixture.model, records, seeds)).toBeLessThan(1e-5);
+    expect(maxDiffFromReference(fx.model, records, seeds)).toBeLessThan(1e-5);
     expect(records.get('flow-0')).toMatchObject({
       model: 'shelf-classifier',
       modelVersion: '1',
       output: { shape: [10] },
+      workerId: task.workerId,
     });
-    expect(await queueDepth(fixture, fixture.resources.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await settledDepth(fx, fx.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('keeps one record and one result for a jobId sent again, before and after it finished', async () => {
     // Prepare
     const body = requestBody('dup-1', 101);
-    await dispatchBodies(fixture, [body, body]);
-    const first = (await waitForTerminal(fixture, ['dup-1'])).get('dup-1');
+    await sendRequests(fx, [body, body]);
+    const first = (await waitForTerminal(fx, ['dup-1'])).get('dup-1');
     // Act
-    const again = await dispatchBodies(fixture, [body]);
+    await sendRequests(fx, [body]);
+    await fx.cloud.drain(30_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const records = await jobRecords(fixture);
-    // Assess
-    expect(again.batchItemFailures).toEqual([]);
+    const records = await jobRecords(fx);
+    // Assess: each of the three requests was taken once, none redelivered.
+    const stats = fx.dispatcher.stats;
+    expect(stats).toMatchObject({ failed: 0, failedInvocations: 0 });
+    expect(stats.deleted).toBe(stats.records);
     expect(records.get('dup-1')).toEqual(first);
     expect(first).toMatchObject({ status: 'DONE' });
-    expect(await queueDepth(fixture, fixture.resources.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await settledDepth(fx, fx.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('gives invalid requests a FAILED record with the reason and sends them to the DLQ', async () => {
@@ -78,11 +83,12 @@ describe('GPU inference on the embedded stack (ONNX Runtime on CPU)', () => {
       'not json at all',
     ];
     // Act
-    const response = await dispatchBodies(fixture, bodies);
-    const records = await jobRecords(fixture);
-    const letters = await deadLetters(fixture, fixture.resources.requestsDlqUrl);
+    await sendRequests(fx, bodies);
+    await fx.cloud.drain(30_000);
+    const records = await jobRecords(fx);
+    const letters = await receiveUntil(fx, fx.requestsDlqUrl, (m) => m.length >= bodies.length);
     // Assess
-    expect(response.batchItemFailures).toEqual([]);
+    expect(fx.dispatcher.stats).toMatchObject({ failed: 0, failedInvocations: 0 });
     expect(records.get('bad-shape')).toMatchObject({
       status: 'FAILED',
       error: { code: 'INVALID_INFERENCE_REQUEST' },
@@ -97,6 +103,7 @@ describe('GPU inference on the embedded stack (ONNX Runtime on CPU)', () => {
       'INVALID_INFERENCE_REQUEST',
       'UNKNOWN_MODEL',
     ]);
+    expect(await queueDepth(fx, fx.requestsQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('fails, at the worker, a job whose input does not fit the model and deletes its message', async () => {
@@ -106,14 +113,15 @@ describe('GPU inference on the embedded stack (ONNX Runtime on CPU)', () => {
       model: 'shelf-classifier',
       input: { shape: [3, 16, 16], data: new Array(768).fill(0) },
     });
+    // The template grants the workers no input bucket: S3 inputs are off.
     const s3 = JSON.stringify({
       jobId: 's3-local',
       model: 'shelf-classifier',
       input: { s3Uri: 's3://bucket/big.json' },
     });
     // Act
-    await dispatchBodies(fixture, [body, s3]);
-    const records = await waitForTerminal(fixture, ['wrong-size', 's3-local']);
+    await sendRequests(fx, [body, s3]);
+    const records = await waitForTerminal(fx, ['wrong-size', 's3-local']);
     // Assess
     expect(records.get('wrong-size')).toMatchObject({
       status: 'FAILED',
@@ -123,16 +131,20 @@ describe('GPU inference on the embedded stack (ONNX Runtime on CPU)', () => {
       status: 'FAILED',
       error: { code: 'S3_INPUT_UNSUPPORTED' },
     });
-    expect(await queueDepth(fixture, fixture.resources.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await settledDepth(fx, fx.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  it('reported its cold start phases when it became ready', async () => {
+  it('ran one task, which reported its cold start phases when it became ready', async () => {
     // Act
-    const ready = await worker.ready;
+    const task = await nextWorkerTask(fx);
+    const ready = await task.worker.ready;
     // Assess
+    expect(fx.workers.desiredCount).toBe(1);
+    expect(fx.workers.tasks().map((t) => t.taskArn)).toEqual([task.taskArn]);
     expect(ready).toMatchObject({ device: 'cpu', backend: 'onnx' });
     expect(ready.modelLoadMs).toEqual(expect.any(Number));
     expect(ready.warmUpMs).toEqual(expect.any(Number));
-    expect(worker.logs.some((e) => e.message === 'GPU telemetry off')).toBe(true);
+    expect(task.worker.logs.some((e) => e.message === 'GPU telemetry off')).toBe(true);
+    expect(fx.pollerErrors).toEqual([]);
   });
 });

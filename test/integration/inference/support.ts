@@ -1,15 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { SQSBatchResponse } from 'aws-lambda';
-import type { DispatchFunction } from '../../../functions/inference-dispatcher/wiring.ts';
 import {
-  type LocalWorker,
-  localWorkerEnv,
-  spawnLocalWorker,
-} from '../../../shared/local/ecs/gpu-worker-process.ts';
-import { createLocalDispatch } from '../../../shared/local/ecs/inference-dispatcher.ts';
-import { createLambdaContext } from '../../../shared/local/lambda/lambda-context.ts';
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { expect, inject } from 'vitest';
+import { localClientConfig } from '../../../shared/local/aws/client-config.ts';
+import { type CloudAssembly, readCloudAssembly } from '../../../shared/local/cloud/assembly.ts';
+import type { EcsTaskHandle, LocalEcsService } from '../../../shared/local/cloud/ecs/index.ts';
+import { type LocalCloud, startLocalCloud } from '../../../shared/local/cloud/local-cloud.ts';
+import type { LocalWorker } from '../../../shared/local/ecs/gpu-worker-process.ts';
+import type { SqsEventSourcePoller } from '../../../shared/local/lambda/poller.ts';
 import {
   type BuiltModel,
   ensureShelfClassifier,
@@ -17,65 +23,136 @@ import {
   sampleImage,
   shelfClassifierWeights,
 } from '../../../shared/local/model/build-model.ts';
-import {
-  createInferenceResources,
-  type InferenceResources,
-} from '../../../shared/local/resources/inference.ts';
 import { isTerminal, type JobRecord } from '../../../shared/pipeline/inference/job-status.ts';
-import { sqsRecord } from '../../support/factories/sqs.ts';
 
-export interface InferenceFixture {
+// GPU inference as deployed: the synthesized WritePath and GpuInference stacks on the local cloud.
+// Requests go to the inference-requests queue, the bundled dispatcher Lambda records and packs them
+// and raises the ECS service from zero, whose tasks run as local worker processes.
+
+export interface InferenceCloud {
+  readonly cloud: LocalCloud;
+  /** Clients on the cloud's IAM gateways with the admin keys (what a test may do, not a role). */
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
-  readonly resources: InferenceResources;
+  readonly jobsTable: string;
+  readonly requestsQueueUrl: string;
+  readonly requestsDlqUrl: string;
+  readonly workQueueUrl: string;
+  readonly workDlqUrl: string;
   readonly model: BuiltModel;
-  readonly dispatch: DispatchFunction;
-  /** Spawns a worker child process on these resources (CPU, telemetry on: it switches itself off). */
-  startWorker(env?: Record<string, string>): LocalWorker;
+  /** The GPU worker service: its desired count is what the dispatcher set. */
+  readonly workers: LocalEcsService;
+  /** The dispatcher's event source on inference-requests. */
+  readonly dispatcher: SqsEventSourcePoller;
+  /** Errors the event sources reported (failed receives, handler errors). */
+  readonly pollerErrors: readonly unknown[];
+  /** Stops the cloud, deletes its resources and asserts the template IAM refused nothing. */
   close(): Promise<void>;
 }
 
-/** Unique resources, the default model (built on demand) and a dispatcher wired to them. */
-export async function inferenceFixture(
-  options: { workVisibilityTimeoutSeconds?: number } = {},
-): Promise<InferenceFixture> {
-  const dynamodb = new DynamoDBClient({});
-  const sqs = new SQSClient({});
-  const [resources, model] = await Promise.all([
-    createInferenceResources({
-      dynamodb,
-      sqs,
-      workVisibilityTimeoutSeconds: options.workVisibilityTimeoutSeconds ?? 120,
-    }),
-    ensureShelfClassifier(),
-  ]);
-  const dispatch = createLocalDispatch(resources);
-  const workers: LocalWorker[] = [];
+export interface InferenceCloudOptions {
+  /** A changed copy of the synthesized app to deploy instead (a setting the test cannot wait for). */
+  readonly assembly?: (assembly: CloudAssembly) => CloudAssembly;
+  /** Worker variables over the template's task definition (see `withWorkerEnvironment`). @default none */
+  readonly workerEnvironment?: Readonly<Record<string, string>>;
+  /** Model repository of the GPU tasks. @default the demo model */
+  readonly modelRepository?: string;
+}
+
+/** A copy of the WritePath and GpuInference stacks of its own (names prefixed) on the local cloud. */
+export async function inferenceCloud(options: InferenceCloudOptions = {}): Promise<InferenceCloud> {
+  const synthesized = readCloudAssembly(inject('cloudAssemblyDir'));
+  const deployed = withWorkerEnvironment(
+    options.assembly ? options.assembly(synthesized) : synthesized,
+    options.workerEnvironment ?? {},
+  );
+  const model = await ensureShelfClassifier();
+  const pollerErrors: unknown[] = [];
+  const cloud = await startLocalCloud({
+    assembly: deployed,
+    endpoints: inject('localAws'),
+    stacks: ['WritePath', 'GpuInference'],
+    namePrefix: `i${randomUUID().slice(0, 6)}-`,
+    modelRepository: options.modelRepository ?? model.repository,
+    onError: (error) => pollerErrors.push(error),
+  });
+  const { region } = cloud.endpoints;
+  const dynamodb = new DynamoDBClient(localClientConfig(cloud.endpoints.dynamodb, region));
+  const sqs = new SQSClient(localClientConfig(cloud.endpoints.sqs, region));
+  const requestsQueueUrl = cloud.output('GpuInference', 'InferenceRequestsQueueUrl');
+  const requestsQueue = cloud.deployment.queues.find((q) => q.url === requestsQueueUrl);
+  const mapping = cloud.deployment.eventSourceMappings.find((m) => m.queueArn === requestsQueue?.arn);
+  const dispatcher = mapping && cloud.pollers.get(mapping.logicalId);
+  const [workers] = cloud.ecs.services;
+  if (!dispatcher || !workers || cloud.ecs.services.length !== 1) {
+    await cloud.stop();
+    await cloud.destroy();
+    throw new Error('the GpuInference stack should have one dispatcher event source and one ECS service');
+  }
   return {
+    cloud,
     dynamodb,
     sqs,
-    resources,
+    jobsTable: cloud.output('GpuInference', 'JobsTableName'),
+    requestsQueueUrl,
+    requestsDlqUrl: cloud.output('GpuInference', 'InferenceRequestsDeadLetterQueueUrl'),
+    workQueueUrl: cloud.output('GpuInference', 'GpuWorkQueueUrl'),
+    workDlqUrl: cloud.output('GpuInference', 'GpuWorkDeadLetterQueueUrl'),
     model,
-    dispatch,
-    startWorker(env = {}) {
-      const worker = spawnLocalWorker({
-        env: localWorkerEnv(resources, model.repository, {
-          INTRA_OP_THREADS: '1',
-          STOP_TIMEOUT_MS: '20000',
-          POWERTOOLS_LOG_LEVEL: 'DEBUG',
-          ...env,
-        }),
-      });
-      workers.push(worker);
-      return worker;
-    },
+    workers,
+    dispatcher,
+    pollerErrors,
     async close() {
-      await Promise.all(workers.map((w) => w.stop(5_000)));
-      await resources.delete();
-      dynamodb.destroy();
-      sqs.destroy();
+      const denials = cloud.iam.denials();
+      try {
+        await cloud.stop();
+        await cloud.destroy();
+      } finally {
+        dynamodb.destroy();
+        sqs.destroy();
+      }
+      expect(denials).toEqual([]);
     },
   };
+}
+
+/** The one resource of `type` in the GpuInference stack whose logical id starts with `prefix`. */
+function gpuResource(assembly: CloudAssembly, type: string, prefix: string) {
+  const stack = assembly.stacks.find((s) => s.name === 'GpuInference');
+  const found = Object.entries(stack?.template.Resources ?? {}).filter(
+    ([logicalId, resource]) => resource.Type === type && logicalId.startsWith(prefix),
+  );
+  if (found.length !== 1)
+    throw new Error(`expected one ${type} ${prefix}* in GpuInference, found ${found.length}`);
+  return found[0]![1];
+}
+
+/**
+ * The copy of `assembly` whose gpu-work queue has this visibility timeout (the template's is 300 s):
+ * for tests that wait for the messages of a dead task to come back.
+ */
+export function withWorkVisibilityTimeout(assembly: CloudAssembly, seconds: number): CloudAssembly {
+  const copy = structuredClone(assembly) as CloudAssembly;
+  gpuResource(copy, 'AWS::SQS::Queue', 'GpuWorkQueue').Properties!.VisibilityTimeout = seconds;
+  return copy;
+}
+
+/** The copy of `assembly` whose GPU task definition sets these worker variables (over the template's). */
+export function withWorkerEnvironment(
+  assembly: CloudAssembly,
+  variables: Readonly<Record<string, string>>,
+): CloudAssembly {
+  const copy = structuredClone(assembly) as CloudAssembly;
+  const taskDefinition = gpuResource(copy, 'AWS::ECS::TaskDefinition', 'WorkersTaskDefinition');
+  const [container] = taskDefinition.Properties!.ContainerDefinitions as {
+    Environment: { Name: string; Value: unknown }[];
+  }[];
+  const environment = container!.Environment.filter(({ Name }) => !(Name in variables));
+  container!.Environment = [
+    ...environment,
+    ...Object.entries(variables).map(([Name, Value]) => ({ Name, Value })),
+  ];
+  return copy;
 }
 
 /** An inference request for the shelf classifier with a deterministic image. */
@@ -87,25 +164,28 @@ export function requestBody(jobId: string, seed: number): string {
   });
 }
 
-/** Runs the dispatcher on records carrying `bodies` (as the event source would) and returns its response. */
-export async function dispatchBodies(
-  fixture: InferenceFixture,
-  bodies: readonly string[],
-): Promise<SQSBatchResponse> {
-  const records = bodies.map((body) => sqsRecord(body));
-  return fixture.dispatch(
-    { Records: records },
-    createLambdaContext({ functionName: 'inference-dispatcher', region: 'us-east-1', timeoutMs: 30_000 }),
-  );
+/** Sends `bodies` to inference-requests as a client does (batches of 10); returns their message ids. */
+export async function sendRequests(fx: InferenceCloud, bodies: readonly string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < bodies.length; start += 10) {
+    const entries = bodies.slice(start, start + 10).map((body, j) => ({ Id: String(j), MessageBody: body }));
+    const out = await fx.sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: fx.requestsQueueUrl, Entries: entries }),
+    );
+    expect(out.Failed ?? []).toEqual([]);
+    const byId = new Map((out.Successful ?? []).map((s) => [s.Id, s.MessageId!]));
+    ids.push(...entries.map((e) => byId.get(e.Id)!));
+  }
+  return ids;
 }
 
-export async function jobRecords(fixture: InferenceFixture): Promise<Map<string, JobRecord>> {
+export async function jobRecords(fx: InferenceCloud): Promise<Map<string, JobRecord>> {
   const records = new Map<string, JobRecord>();
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await fixture.dynamodb.send(
+    const page = await fx.dynamodb.send(
       new ScanCommand({
-        TableName: fixture.resources.jobsTable,
+        TableName: fx.jobsTable,
         ConsistentRead: true,
         ...(start ? { ExclusiveStartKey: start as never } : {}),
       }),
@@ -119,35 +199,74 @@ export async function jobRecords(fixture: InferenceFixture): Promise<Map<string,
   return records;
 }
 
-/** Polls the jobs table until `count` jobs (or every job in `count`) are terminal; returns every record. */
-export async function waitForTerminal(
-  fixture: InferenceFixture,
-  count: number | readonly string[],
-  timeoutMs = 90_000,
-): Promise<Map<string, JobRecord>> {
+/** How many job records hold `status`. */
+export async function countWithStatus(fx: InferenceCloud, status: JobRecord['status']): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await fx.dynamodb.send(
+      new ScanCommand({
+        TableName: fx.jobsTable,
+        ConsistentRead: true,
+        Select: 'COUNT',
+        FilterExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': { S: status } },
+        ...(start ? { ExclusiveStartKey: start as never } : {}),
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+/** Polls until `check` returns a value (not undefined); throws naming `what` after `timeoutMs`. */
+export async function eventually<T>(
+  what: string | (() => string),
+  check: () => Promise<T | undefined> | T | undefined,
+  { timeoutMs = 90_000, intervalMs = 250 } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  const wanted = typeof count === 'number' ? count : count.length;
   for (;;) {
-    const records = await jobRecords(fixture);
-    const terminal =
-      typeof count === 'number'
-        ? [...records.values()].filter((r) => isTerminal(r.status)).length
-        : count.filter((id) => {
-            const record = records.get(id);
-            return record !== undefined && isTerminal(record.status);
-          }).length;
-    if (terminal >= wanted) return records;
+    const value = await check();
+    if (value !== undefined) return value;
     if (Date.now() > deadline)
-      throw new Error(`${terminal} of ${wanted} jobs terminal after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+      throw new Error(`${typeof what === 'string' ? what : what()}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
+/** Polls the jobs table until `count` jobs (or every job in `count`) are terminal; returns every record. */
+export async function waitForTerminal(
+  fx: InferenceCloud,
+  count: number | readonly string[],
+  timeoutMs = 90_000,
+): Promise<Map<string, JobRecord>> {
+  const wanted = typeof count === 'number' ? count : count.length;
+  let terminal = 0;
+  return eventually(
+    () => `${wanted} terminal jobs (${terminal} seen)`,
+    async () => {
+      const records = await jobRecords(fx);
+      terminal =
+        typeof count === 'number'
+          ? [...records.values()].filter((r) => isTerminal(r.status)).length
+          : count.filter((id) => {
+              const record = records.get(id);
+              return record !== undefined && isTerminal(record.status);
+            }).length;
+      return terminal >= wanted ? records : undefined;
+    },
+    { timeoutMs },
+  );
+}
+
 export async function queueDepth(
-  fixture: InferenceFixture,
+  fx: InferenceCloud,
   queueUrl: string,
 ): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes } = await fixture.sqs.send(
+  const { Attributes } = await fx.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
@@ -159,17 +278,77 @@ export async function queueDepth(
   };
 }
 
-/** Receives what is in a DLQ (bodies and attributes). */
-export async function deadLetters(fixture: InferenceFixture, queueUrl: string) {
-  const { Messages } = await fixture.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-      MessageAttributeNames: ['All'],
-    }),
+/**
+ * The depth of `queueUrl` once it is empty, or its last depth after `timeoutMs`: a worker deletes a
+ * message only after its job records are written, so "all jobs terminal" comes a moment before.
+ */
+export async function settledDepth(
+  fx: InferenceCloud,
+  queueUrl: string,
+  timeoutMs = 10_000,
+): Promise<{ visible: number; inFlight: number }> {
+  let depth = await queueDepth(fx, queueUrl);
+  const deadline = Date.now() + timeoutMs;
+  while ((depth.visible > 0 || depth.inFlight > 0) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    depth = await queueDepth(fx, queueUrl);
+  }
+  return depth;
+}
+
+/** Receives (and keeps invisible) what is in a queue until `enough` holds or `timeoutMs` passed. */
+export async function receiveUntil(
+  fx: InferenceCloud,
+  queueUrl: string,
+  enough: (messages: readonly Message[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<Message[]> {
+  const messages: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (!enough(messages) && Date.now() < deadline) {
+    const { Messages } = await fx.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 300,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    messages.push(...(Messages ?? []));
+    if (!Messages?.length) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return messages;
+}
+
+/** A task of the GPU service and the worker process the local cloud runs it as. */
+export interface WorkerTask {
+  readonly taskArn: string;
+  readonly worker: LocalWorker;
+  /** The `workerId` it writes into job records (the worker's default: `<hostname>-<pid>`). */
+  readonly workerId: string;
+}
+
+function isLocalWorker(handle: EcsTaskHandle | undefined): handle is EcsTaskHandle & LocalWorker {
+  return handle !== undefined && 'signal' in handle && 'logs' in handle && 'pid' in handle;
+}
+
+/** Waits until the GPU service runs a task other than `except` and returns it with its worker process. */
+export async function nextWorkerTask(
+  fx: InferenceCloud,
+  except: readonly string[] = [],
+  timeoutMs = 60_000,
+): Promise<WorkerTask> {
+  return eventually(
+    'a GPU worker task',
+    () => {
+      const task = fx.workers.tasks().find((t) => !except.includes(t.taskArn));
+      const handle = task && fx.workers.taskHandle(task.taskArn);
+      if (!task || !isLocalWorker(handle)) return undefined;
+      return { taskArn: task.taskArn, worker: handle, workerId: `${hostname()}-${handle.pid}` };
+    },
+    { timeoutMs, intervalMs: 50 },
   );
-  return Messages ?? [];
 }
 
 /** The largest |output − reference| over `jobs` (seed by job), with the model's weights. */

@@ -1,81 +1,112 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  dispatchBodies,
-  type InferenceFixture,
-  inferenceFixture,
-  jobRecords,
+  countWithStatus,
+  eventually,
+  type InferenceCloud,
+  inferenceCloud,
   maxDiffFromReference,
-  queueDepth,
+  nextWorkerTask,
   requestBody,
+  sendRequests,
+  settledDepth,
   waitForTerminal,
+  withWorkVisibilityTimeout,
 } from './support.ts';
 
+// A GPU task of the deployed service stopped or crashed in the middle of the work, on the local
+// cloud: the ECS service replaces it (a new worker process) and the jobs still all finish.
 const JOBS = 480;
-let fixture: InferenceFixture | undefined;
+let fx: InferenceCloud | undefined;
 
 afterEach(async () => {
-  await fixture?.close();
-  fixture = undefined;
+  await fx?.close();
+  fx = undefined;
 });
 
-async function enqueue(f: InferenceFixture): Promise<Map<string, number>> {
+async function enqueue(f: InferenceCloud): Promise<Map<string, number>> {
   const seeds = new Map(Array.from({ length: JOBS }, (_, i) => [`job-${i}`, i] as const));
-  const bodies = [...seeds].map(([jobId, seed]) => requestBody(jobId, seed));
-  for (let i = 0; i < bodies.length; i += 100) {
-    const response = await dispatchBodies(f, bodies.slice(i, i + 100));
-    expect(response.batchItemFailures).toEqual([]);
-  }
+  await sendRequests(
+    f,
+    [...seeds].map(([jobId, seed]) => requestBody(jobId, seed)),
+  );
   return seeds;
 }
 
-describe('GPU worker stops and crashes', () => {
+/** Resolves once the task has finished a job and holds more (scale-in protection on). */
+async function midWork(f: InferenceCloud, taskArn: string): Promise<void> {
+  await eventually(
+    'a task in the middle of the work',
+    async () =>
+      (await countWithStatus(f, 'DONE')) > 0 && f.workers.task(taskArn)?.protection.protectionEnabled
+        ? true
+        : undefined,
+    { intervalMs: 20 },
+  );
+}
+
+describe('GPU tasks stopped and crashed', () => {
   it('loses no job when SIGTERM arrives in the middle of the work: it finishes the batch and hands the rest back', async () => {
-    // Prepare: a visibility timeout longer than the test, so only a hand-back lets the rest run.
-    fixture = await inferenceFixture({ workVisibilityTimeoutSeconds: 600 });
-    const seeds = await enqueue(fixture);
-    const first = fixture.startWorker({ MAX_BATCH: '4', MAX_DELAY_MS: '5', MAX_IN_FLIGHT_JOBS: '64' });
+    // Prepare: the template's gpu-work visibility timeout (300 s) outlasts the test, so only a
+    // hand-back lets the rest run. Worker variables over the template's: batches of 4 (the stack's
+    // `maxBatch` prop) and debug logs, as on CPU the demo model infers 32 jobs in milliseconds and
+    // the test must catch a task mid-work; one receive held at a time, so that the stop never meets
+    // a receive in flight (an aborted receive's messages stay invisible for the visibility timeout).
+    fx = await inferenceCloud({
+      workerEnvironment: { MAX_BATCH: '4', MAX_IN_FLIGHT_JOBS: '1', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+    });
+    const seeds = await enqueue(fx);
+    const first = await nextWorkerTask(fx);
     let batches = 0;
-    await first.waitFor((e) => e.message === 'batch started' && ++batches === 3);
-    // Act: the third batch is on its way through inference and its writes.
-    first.signal('SIGTERM');
-    const exit = await first.exited;
-    const stopped = first.logs.find((e) => e.message === 'worker stopped');
-    const doneBySecond =
-      JOBS - [...(await jobRecords(fixture)).values()].filter((r) => r.status === 'DONE').length;
-    const second = fixture.startWorker({ MAX_BATCH: '32', MAX_DELAY_MS: '5' });
-    const records = await waitForTerminal(fixture, JOBS);
+    await first.worker.waitFor((e) => e.message === 'batch started' && ++batches === 3);
+    // Act: as ECS stops a task (StopTask, a deployment); the service starts a replacement.
+    first.worker.signal('SIGTERM');
+    const exit = await first.worker.exited;
+    const stopping = first.worker.logs.find((e) => e.message === 'worker stopping');
+    const stopped = first.worker.logs.find((e) => e.message === 'worker stopped');
+    const doneBySecond = JOBS - (await countWithStatus(fx, 'DONE'));
+    const second = await nextWorkerTask(fx, [first.taskArn]);
+    const records = await waitForTerminal(fx, JOBS);
     // Assess
     expect(exit.code).toBe(0);
+    expect(stopping?.jobsInFlight).toBeGreaterThan(0);
     expect(stopped).toMatchObject({ reason: 'SIGTERM', timedOut: false, unhealthy: false });
     expect(stopped?.released).toBeGreaterThan(0);
     expect(doneBySecond).toBeGreaterThan(0);
-    expect([...records.values()].filter((r) => r.status === 'DONE')).toHaveLength(JOBS);
-    expect(maxDiffFromReference(fixture.model, records, seeds)).toBeLessThan(1e-5);
-    expect(await queueDepth(fixture, fixture.resources.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
-    expect(await queueDepth(fixture, fixture.resources.workDlqUrl)).toEqual({ visible: 0, inFlight: 0 });
-    await second.stop();
+    const done = [...records.values()].filter((r) => r.status === 'DONE');
+    expect(done).toHaveLength(JOBS);
+    expect(done.some((r) => r.workerId === second.workerId)).toBe(true);
+    expect(done.every((r) => r.workerId === first.workerId || r.workerId === second.workerId)).toBe(true);
+    expect(maxDiffFromReference(fx.model, records, seeds)).toBeLessThan(1e-5);
+    expect(await settledDepth(fx, fx.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await settledDepth(fx, fx.workDlqUrl, 0)).toEqual({ visible: 0, inFlight: 0 });
+    // Idle again, the task drops its scale-in protection: the service may scale it in.
+    await eventually('the idle task to drop its protection', () =>
+      fx!.workers.task(second.taskArn)?.protection.protectionEnabled === false ? true : undefined,
+    );
   });
 
-  it('completes every job after a worker is killed with SIGKILL: its messages come back and run again', async () => {
-    // Prepare: a short visibility timeout so the dead worker's messages return soon.
-    fixture = await inferenceFixture({ workVisibilityTimeoutSeconds: 4 });
-    const seeds = await enqueue(fixture);
-    const first = fixture.startWorker({ MAX_BATCH: '4', MAX_DELAY_MS: '5', MAX_IN_FLIGHT_JOBS: '64' });
-    const firstReady = await first.ready;
-    await first.waitFor((e) => e.message === 'batch done');
-    // Act
-    first.signal('SIGKILL');
-    const exit = await first.exited;
-    const second = fixture.startWorker({ MAX_BATCH: '32', MAX_DELAY_MS: '5', WORKER_ID: 'second' });
-    const records = await waitForTerminal(fixture, JOBS);
+  it('completes every job after a task is killed with SIGKILL: its messages come back and run again', async () => {
+    // Prepare: a variant of the template's gpu-work visibility timeout (300 s), so that the dead
+    // task's messages come back within the test.
+    fx = await inferenceCloud({ assembly: (assembly) => withWorkVisibilityTimeout(assembly, 8) });
+    const seeds = await enqueue(fx);
+    const first = await nextWorkerTask(fx);
+    const firstReady = await first.worker.ready;
+    await midWork(fx, first.taskArn);
+    const protectedMidWork = fx.workers.task(first.taskArn)?.protection.protectionEnabled;
+    // Act: as an instance failure ends a task; the service starts a replacement.
+    first.worker.signal('SIGKILL');
+    const exit = await first.worker.exited;
+    const second = await nextWorkerTask(fx, [first.taskArn]);
+    const records = await waitForTerminal(fx, JOBS);
     // Assess
     expect(exit.signal).toBe('SIGKILL');
     expect(firstReady).toBeDefined();
+    expect(protectedMidWork).toBe(true);
     const done = [...records.values()].filter((r) => r.status === 'DONE');
     expect(done).toHaveLength(JOBS);
-    expect(done.some((r) => r.workerId === 'second' && (r.attempt ?? 0) >= 2)).toBe(true);
-    expect(maxDiffFromReference(fixture.model, records, seeds)).toBeLessThan(1e-5);
-    expect(await queueDepth(fixture, fixture.resources.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
-    await second.stop();
+    expect(done.some((r) => r.workerId === second.workerId && (r.attempt ?? 0) >= 2)).toBe(true);
+    expect(maxDiffFromReference(fx.model, records, seeds)).toBeLessThan(1e-5);
+    expect(await settledDepth(fx, fx.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 });

@@ -1,19 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { startWritePath, type WritePathHarness } from '../../support/write-path-harness.ts';
 
-// The batch writer reaches DynamoDB Local only through a real HTTP proxy that injects faults.
+// The test app's write path on the local cloud (10 s function timeout, 60 s visibility), whose
+// DynamoDB gateway forwards to DynamoDB Local only through a real HTTP proxy that injects faults.
+// The faults hit the batch writer's writes (BatchWriteItem, PutItem): its config-snapshot reads
+// (GetItem) are not under test here, and a failed first snapshot load fails its invocation by design.
+const WRITES = ['BatchWriteItem', 'PutItem'];
 let proxy: FaultProxy;
 let pipeline: WritePathHarness;
 
 beforeAll(async () => {
-  proxy = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB!, seed: 7 });
-  pipeline = await startWritePath({ dynamodbEndpoint: proxy.url, timeoutMs: 8_000 });
+  proxy = await startFaultProxy({ target: inject('localAws').dynamodb, seed: 7 });
+  pipeline = await startWritePath({ dynamodbEndpoint: proxy.url });
 });
 
 afterAll(async () => {
-  await pipeline.stop();
-  await proxy.close();
+  try {
+    expect(pipeline.denials()).toEqual([]);
+  } finally {
+    await pipeline?.stop();
+    await proxy?.close();
+  }
 });
 
 describe('write path under injected faults', () => {
@@ -23,12 +31,12 @@ describe('write path under injected faults', () => {
     // timing (the 340 distinct keys alone take at least 14 BatchWriteItem calls); the random ones
     // add the rest.
     proxy.setRules([
-      { kind: 'reset', every: 7 },
-      { kind: 'internal-error', every: 5 },
-      { kind: 'throttle', every: 3 },
-      { kind: 'reset', rate: 0.04 },
-      { kind: 'internal-error', rate: 0.04 },
-      { kind: 'throttle', rate: 0.08 },
+      { kind: 'reset', every: 7, operations: WRITES },
+      { kind: 'internal-error', every: 5, operations: WRITES },
+      { kind: 'throttle', every: 3, operations: WRITES },
+      { kind: 'reset', rate: 0.04, operations: WRITES },
+      { kind: 'internal-error', rate: 0.04, operations: WRITES },
+      { kind: 'throttle', rate: 0.08, operations: WRITES },
       { kind: 'unprocessed', fraction: 0.3 },
     ]);
     const expected = new Map<string, Record<string, unknown>>();
@@ -55,7 +63,7 @@ describe('write path under injected faults', () => {
 
     // Act
     await pipeline.send(bodies);
-    await pipeline.drain(120_000);
+    await pipeline.drain(150_000);
     proxy.setRules([]);
 
     // Assess
@@ -68,21 +76,24 @@ describe('write path under injected faults', () => {
     expect(proxy.stats.throttled).toBeGreaterThan(0);
     expect(proxy.stats.internalErrors).toBeGreaterThan(0);
     expect(proxy.stats.resets).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('reports writes throttled until the deadline as failures, and SQS redelivers them once DynamoDB recovers', async () => {
-    // Prepare: DynamoDB throttles everything.
-    proxy.setRules([{ kind: 'throttle', rate: 1 }]);
-    const failedBefore = pipeline.poller.stats.failed;
+    // Prepare: DynamoDB throttles every write.
+    proxy.setRules([{ kind: 'throttle', rate: 1, operations: WRITES }]);
+    const { failed: failedBefore, records: recordsBefore } = pipeline.poller.stats;
     // Act
     await pipeline.send([{ op: 'put', item: { pk: 'late', sk: '1', ok: true } }]);
     await waitFor(() => pipeline.poller.stats.failed > failedBefore, 30_000);
     proxy.setRules([]);
-    await pipeline.drain(60_000);
+    // Received again once the visibility timeout (60 s) has passed since the first receive.
+    await pipeline.drain(90_000);
     // Assess
     expect((await pipeline.items()).get('late')).toMatchObject({ ok: true });
+    // Reported as a batch item failure (not a failed invocation), then received again.
     expect(pipeline.poller.stats.failedInvocations).toBe(0);
-  });
+    expect(pipeline.poller.stats.records - recordsBefore).toBeGreaterThanOrEqual(2);
+  }, 180_000);
 });
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,14 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWritePath, type WritePathHarness } from '../../support/write-path-harness.ts';
 
+// The test app's FIFO write path on the local cloud (FIFO ingest queue and DLQ, batches of 10).
 let pipeline: WritePathHarness;
 
 beforeAll(async () => {
-  pipeline = await startWritePath({ fifo: true });
+  pipeline = await startWritePath({ stack: 'fifo' });
 });
 
 afterAll(async () => {
-  await pipeline.stop();
+  try {
+    expect(pipeline.denials()).toEqual([]);
+  } finally {
+    await pipeline?.stop();
+  }
 });
 
 describe('write path on a FIFO queue', () => {
@@ -22,6 +27,7 @@ describe('write path on a FIFO queue', () => {
     await pipeline.send(bodies, { groupId: (i) => `g${i % 3}` });
     await pipeline.drain();
     // Assess
+    expect(pipeline.poller.fifo).toBe(true);
     const items = await pipeline.items();
     for (let g = 0; g < 3; g++) expect(items.get(`group-${g}`)).toMatchObject({ seq: 19 });
   });

@@ -1,111 +1,44 @@
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ConfigChangeFunction,
-  createConfigChangeHandler,
-} from '../../../functions/snapshot-publisher/wiring.ts';
-import {
-  createQueue,
-  createTable,
-  deleteQueue,
-  deleteTable,
-} from '../../../shared/local/resources/write-path.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
-import { createSnapshotTable } from '../../../shared/snapshots/table.ts';
-import { sqsRecord } from '../../support/factories/sqs.ts';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
-import { startWritePath, type WritePathHarness } from '../../support/write-path-harness.ts';
+import { type DataTables, startWritePath, type WritePathHarness } from '../../support/write-path-harness.ts';
 
-// The batch writer and the config-changes publisher as deployed: the publisher knows the granted
-// tables and the bootstrap document, the batch writer reaches DynamoDB through a proxy that can
-// answer AccessDenied like IAM.
-const suffix = randomUUID().slice(0, 8);
-const snapshotsTable = `snapshots-${suffix}`;
-const ordersTable = `orders-${suffix}`;
-const dynamodb = new DynamoDBClient({});
-const sqs = new SQSClient({});
+// The test app's routed write path on the local cloud: the batch writer and the config-changes
+// publisher as deployed, both knowing the granted tables (the items table, `orders`, `audit`) and
+// the publisher the bootstrap document. Config changes go through the ConfigChangesQueueUrl to the
+// bundled publisher. DynamoDB sits behind a proxy that can answer AccessDenied like IAM.
 let proxy: FaultProxy;
 let pipeline: WritePathHarness;
-let publish: ConfigChangeFunction;
-let changesDlqUrl: string;
+let tables: DataTables;
 
 const route = (tableName: string) => ({ tableName, partitionKey: 'pk', sortKey: 'sk' });
-const context = { functionName: 'snapshot-publisher', getRemainingTimeInMillis: () => 60_000 } as Context;
 
 beforeAll(async () => {
-  await Promise.all([
-    createSnapshotTable(dynamodb, snapshotsTable),
-    createTable(dynamodb, { tableName: ordersTable, partitionKey: 'pk', sortKey: 'sk' }),
-  ]);
-  proxy = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB! });
-  pipeline = await startWritePath({
-    dynamodbEndpoint: proxy.url,
-    dataTables: [ordersTable],
-    snapshots: { tableName: snapshotsTable, name: 'pipeline', maxAgeMs: 100 },
-  });
-  changesDlqUrl = (await createQueue(sqs, { queueName: `config-changes-dlq-${suffix}.fifo`, fifo: true }))
-    .url;
-  publish = createConfigChangeHandler({
-    tableName: snapshotsTable,
-    name: 'pipeline',
-    dlqUrl: changesDlqUrl,
-    maxAttempts: 5,
-    grantedTables: pipeline.grantedTables,
-    bootstrap: pipeline.bootstrap,
-  });
+  proxy = await startFaultProxy({ target: inject('localAws').dynamodb });
+  pipeline = await startWritePath({ stack: 'routed', dynamodbEndpoint: proxy.url });
+  tables = pipeline.dataTables!;
 });
 
 afterAll(async () => {
-  await pipeline.stop();
-  await proxy.close();
-  await Promise.all([
-    deleteTable(dynamodb, snapshotsTable),
-    deleteTable(dynamodb, ordersTable),
-    deleteQueue(sqs, changesDlqUrl),
-  ]);
+  try {
+    expect(pipeline.denials()).toEqual([]);
+  } finally {
+    await pipeline?.stop();
+    await proxy?.close();
+  }
 });
-
-async function item(tableName: string, pk: string) {
-  const { Item } = await dynamodb.send(
-    new GetItemCommand({
-      TableName: tableName,
-      Key: { pk: { S: pk }, sk: { S: '1' } },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
-
-async function changeDeadLetters() {
-  const { Messages } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: changesDlqUrl,
-      MaxNumberOfMessages: 10,
-      MessageAttributeNames: ['All'],
-    }),
-  );
-  return (Messages ?? []).map((m) => ({
-    code: m.MessageAttributes?.ErrorCode?.StringValue,
-    message: m.MessageAttributes?.ErrorMessage?.StringValue,
-  }));
-}
 
 describe('routes to granted tables only', () => {
   it('publishes a first `set` on top of the bootstrap routing and refuses a route to a table not granted', async () => {
-    // Prepare
-    const records = [
-      sqsRecord({ op: 'set', path: 'routing.orders', value: route(ordersTable) }, { groupId: 'pipeline' }),
-      sqsRecord(
-        { op: 'set', path: 'routing.audit', value: route(`audit-${suffix}`) },
-        { groupId: 'pipeline' },
-      ),
-    ];
+    // Prepare: `ungranted` exists, but the write path was not given it as a data table.
+    expect(pipeline.grantedTables).toEqual([pipeline.tableName, tables.orders, tables.audit]);
     // Act
-    const response = await publish({ Records: records }, context);
+    await pipeline.sendConfigChanges([
+      { op: 'set', path: 'routing.orders', value: route(tables.orders) },
+      { op: 'set', path: 'routing.audit', value: route(tables.ungranted) },
+    ]);
+    await pipeline.drain();
     // Wait past the reader's max age: its next invocation then reads the new pointer first.
     await new Promise((r) => setTimeout(r, 200));
     await pipeline.send([
@@ -113,26 +46,35 @@ describe('routes to granted tables only', () => {
       { op: 'put', table: 'orders', item: { pk: 'order-1', sk: '1' } },
     ]);
     await pipeline.drain();
-    // Assess
-    expect(response.batchItemFailures).toEqual([]);
-    const store = new DynamoDbSnapshotStore({ client: dynamodb, tableName: snapshotsTable });
+    // Assess: the publisher handled both changes (none left for redelivery).
+    expect(pipeline.publisherPoller.stats).toMatchObject({ records: 2, failed: 0, failedInvocations: 0 });
+    const store = new DynamoDbSnapshotStore({
+      client: pipeline.dynamodb,
+      tableName: pipeline.snapshotsTableName,
+    });
     const { data, manifest } = await new SnapshotPublisher({ store }).read('pipeline');
     expect(manifest.version).toBe(1);
-    expect(Object.keys((data as { routing: object }).routing).sort()).toEqual(['items', 'orders']);
-    expect(await changeDeadLetters()).toEqual([
-      {
-        code: 'ROUTE_NOT_GRANTED',
-        message: expect.stringMatching(/^routing\.audit\.tableName: table "audit-/),
-      },
+    const { routing } = data as { routing: Record<string, unknown> };
+    expect(Object.keys(routing).sort()).toEqual(['items', 'orders']);
+    expect(routing.items).toEqual(pipeline.routes.items);
+    expect(await pipeline.configDeadLetters()).toEqual([
+      expect.objectContaining({
+        errorCode: 'ROUTE_NOT_GRANTED',
+        errorMessage: expect.stringMatching(
+          new RegExp(`^routing\\.audit\\.tableName: table "${tables.ungranted}"`),
+        ),
+      }),
     ]);
-    expect(await item(pipeline.resources.tableName, 'default-table')).toBeDefined();
-    expect(await item(ordersTable, 'order-1')).toBeDefined();
+    expect(await pipeline.item(pipeline.tableName, 'default-table')).toBeDefined();
+    expect(await pipeline.item(tables.orders, 'order-1')).toBeDefined();
+    expect(await pipeline.items(tables.ungranted)).toEqual(new Map());
     expect(await pipeline.deadLetters()).toEqual([]);
   });
 
   it('dead-letters writes DynamoDB still refuses with AccessDenied under ACCESS_DENIED, without retrying them', async () => {
-    // Prepare: IAM now refuses the orders table (e.g. a permissions boundary the stack does not know).
-    proxy.setRules([{ kind: 'access-denied', tables: [ordersTable] }]);
+    // Prepare: DynamoDB now refuses the orders table although IAM allows it (e.g. a permissions
+    // boundary the stack does not know): the gateway lets the call through, the proxy refuses it.
+    proxy.setRules([{ kind: 'access-denied', tables: [tables.orders] }]);
     // Act
     await pipeline.send([
       { op: 'put', table: 'orders', item: { pk: 'order-2', sk: '1' } },
@@ -143,9 +85,10 @@ describe('routes to granted tables only', () => {
     // Assess
     const letters = await pipeline.deadLetters();
     expect(letters.map((l) => l.errorCode)).toEqual(['ACCESS_DENIED']);
-    expect(letters[0]!.errorMessage).toContain(ordersTable);
-    expect(await item(ordersTable, 'order-2')).toBeUndefined();
-    expect(await item(pipeline.resources.tableName, 'beside-it')).toBeDefined();
+    expect(letters[0]!.errorMessage).toContain(tables.orders);
+    expect(proxy.stats.accessDenied).toBeGreaterThan(0);
+    expect(await pipeline.item(tables.orders, 'order-2')).toBeUndefined();
+    expect(await pipeline.item(pipeline.tableName, 'beside-it')).toBeDefined();
     expect(pipeline.poller.stats.failed).toBe(0);
   });
 });

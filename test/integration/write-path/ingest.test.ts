@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWritePath, type WritePathHarness } from '../../support/write-path-harness.ts';
 
+// The test app's standard write path on the local cloud: the bundled batch writer, run as Lambda
+// runs it, with the template's environment, event source and IAM.
 let pipeline: WritePathHarness;
 
 beforeAll(async () => {
@@ -8,7 +10,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pipeline.stop();
+  try {
+    expect(pipeline.denials()).toEqual([]);
+  } finally {
+    await pipeline?.stop();
+  }
 });
 
 const put = (pk: string, fields: Record<string, unknown>, version?: number) => ({
@@ -23,7 +29,7 @@ const del = (pk: string, version?: number) => ({
   ...(version === undefined ? {} : { version }),
 });
 
-describe('write path on the embedded stack', () => {
+describe('write path on the local cloud', () => {
   it('coalesces duplicate keys so the highest version of each key is stored', async () => {
     // Prepare: 30 writes to 3 keys, versions shuffled (a standard queue has no order to rely on).
     const order = [
@@ -104,5 +110,34 @@ describe('write path on the embedded stack', () => {
     expect(items.get('good-1')).toMatchObject({ ok: true });
     expect(items.get('good-2')).toMatchObject({ ok: true });
     expect(items.has('x')).toBe(false);
+  });
+});
+
+describe('two copies of the write path side by side', () => {
+  it('keeps each copy to its own table, queues and grants', async () => {
+    // Prepare: a second copy of the same stack, with names of its own.
+    const second = await startWritePath();
+    try {
+      expect(second.tableName).not.toBe(pipeline.tableName);
+      expect(second.queueUrl).not.toBe(pipeline.queueUrl);
+      expect(second.grantedTables).toEqual([second.tableName]);
+      expect(second.routes).toEqual({ items: expect.objectContaining({ tableName: second.tableName }) });
+      const mark = (pk: string, copy: string) => ({ op: 'put', item: { pk, sk: '1', copy } });
+      // Act
+      await Promise.all([
+        pipeline.send([mark('only-first', 'first'), mark('shared', 'first')]),
+        second.send([mark('only-second', 'second'), mark('shared', 'second')]),
+      ]);
+      await Promise.all([pipeline.drain(), second.drain()]);
+      // Assess
+      const [firstItems, secondItems] = await Promise.all([pipeline.items(), second.items()]);
+      const copies = (items: Map<string, Record<string, unknown>>) =>
+        Object.fromEntries([...items].filter(([, item]) => item.copy).map(([pk, item]) => [pk, item.copy]));
+      expect(copies(firstItems)).toEqual({ 'only-first': 'first', shared: 'first' });
+      expect(copies(secondItems)).toEqual({ 'only-second': 'second', shared: 'second' });
+      expect(second.denials()).toEqual([]);
+    } finally {
+      await second.stop();
+    }
   });
 });

@@ -1,38 +1,31 @@
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, deleteTable } from '../../../shared/local/resources/write-path.ts';
 import { pipelineConfigParser } from '../../../shared/pipeline/config.ts';
 import { SnapshotPublisher } from '../../../shared/snapshots/publisher.ts';
 import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
-import { createSnapshotTable } from '../../../shared/snapshots/table.ts';
 import { startWritePath, type WritePathHarness } from '../../support/write-path-harness.ts';
 
-const dynamodb = new DynamoDBClient({});
-const suffix = randomUUID().slice(0, 8);
-const snapshotsTable = `snapshots-${suffix}`;
-const auditTable = `audit-${suffix}`;
+// The test app's routed write path on the local cloud: granted the `audit` table, following its
+// config snapshot with a 100 ms max age. An operator's tool publishes with the snapshot library
+// straight to the deployed snapshots table.
 let pipeline: WritePathHarness;
 let publisher: SnapshotPublisher;
+let auditTable: string;
 
 beforeAll(async () => {
-  await Promise.all([
-    createSnapshotTable(dynamodb, snapshotsTable),
-    createTable(dynamodb, { tableName: auditTable, partitionKey: 'pk', sortKey: 'sk' }),
-  ]);
-  pipeline = await startWritePath({
-    dataTables: [auditTable],
-    snapshots: { tableName: snapshotsTable, name: 'pipeline', maxAgeMs: 100 },
-  });
+  pipeline = await startWritePath({ stack: 'routed' });
+  auditTable = pipeline.dataTables!.audit;
   publisher = new SnapshotPublisher({
-    store: new DynamoDbSnapshotStore({ client: dynamodb, tableName: snapshotsTable }),
+    store: new DynamoDbSnapshotStore({ client: pipeline.dynamodb, tableName: pipeline.snapshotsTableName }),
     validate: pipelineConfigParser(pipeline.grantedTables),
   });
 });
 
 afterAll(async () => {
-  await pipeline.stop();
-  await Promise.all([deleteTable(dynamodb, snapshotsTable), deleteTable(dynamodb, auditTable)]);
+  try {
+    expect(pipeline.denials()).toEqual([]);
+  } finally {
+    await pipeline?.stop();
+  }
 });
 
 const auditMessage = (pk: string) => ({ op: 'put', table: 'audit', item: { pk, sk: '1', seen: true } });
@@ -40,12 +33,13 @@ const auditMessage = (pk: string) => ({ op: 'put', table: 'audit', item: { pk, s
 describe('batch writer routing from the config snapshot', () => {
   it('follows a published routing change, and stops writing to a table once it is removed', async () => {
     // Prepare: before any snapshot, only the bootstrap routing (items) applies.
+    expect(pipeline.grantedTables).toContain(auditTable);
     await pipeline.send([auditMessage('before')]);
     await pipeline.drain();
     expect((await pipeline.deadLetters()).map((l) => l.errorCode)).toEqual(['UNKNOWN_TABLE']);
 
     // Act 1: publish routing with an extra `audit` table.
-    const items = pipeline.resources.routes.items!;
+    const items = pipeline.routes.items!;
     await publisher.publish(
       'pipeline',
       { routing: { items, audit: { ...items, tableName: auditTable } } },
@@ -56,10 +50,8 @@ describe('batch writer routing from the config snapshot', () => {
     await pipeline.drain();
 
     // Assess 1
-    const during = await dynamodb.send(
-      new GetItemCommand({ TableName: auditTable, Key: { pk: { S: 'during' }, sk: { S: '1' } } }),
-    );
-    expect(during.Item?.seen).toEqual({ BOOL: true });
+    expect(await pipeline.item(auditTable, 'during')).toMatchObject({ seen: true });
+    expect(await pipeline.item(auditTable, 'before')).toBeUndefined();
 
     // Act 2: remove `audit` again.
     await publisher.update(
@@ -73,9 +65,6 @@ describe('batch writer routing from the config snapshot', () => {
 
     // Assess 2
     expect((await pipeline.deadLetters()).map((l) => l.errorCode)).toEqual(['UNKNOWN_TABLE']);
-    const after = await dynamodb.send(
-      new GetItemCommand({ TableName: auditTable, Key: { pk: { S: 'after' }, sk: { S: '1' } } }),
-    );
-    expect(after.Item).toBeUndefined();
+    expect(await pipeline.item(auditTable, 'after')).toBeUndefined();
   });
 });

@@ -115,7 +115,11 @@ export class FakeWorkSource implements WorkSource {
     return message;
   }
 
+  /** Receive calls so far. */
+  receives = 0;
+
   async receive(max: number, _waitSeconds: number, signal: AbortSignal): Promise<ReceivedMessage[]> {
+    this.receives++;
     if (this.waiting.length === 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 5);

@@ -261,6 +261,14 @@ export class LocalEcsService {
   }
 
   /**
+   * The handle `launch` returned for this task while it runs (a `LocalWorker` in the local cloud):
+   * lets a test watch a task's logs or crash it as an instance failure would.
+   */
+  taskHandle(taskArn: string): EcsTaskHandle | undefined {
+    return this.records.get(taskArn)?.handle;
+  }
+
+  /**
    * Sets how many tasks should run and starts or stops tasks to match.
    *
    * @throws InvalidDesiredCountError unless `count` is an integer from 0 to `maxDesiredCount`

@@ -6,6 +6,7 @@ import {
   type IncomingHttpHeaders,
   type IncomingMessage,
   type OutgoingHttpHeaders,
+  type Server,
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -32,6 +33,11 @@ export interface IamGatewayOptions {
   readonly account: string;
   /** One line per refused request: role, action, resource and why, never a payload. @default no logging */
   readonly log?: (line: string) => void;
+  /**
+   * The port to listen on (127.0.0.1), so that its URL (and the queue URLs through it) stays the
+   * same across restarts; when it is taken, an ephemeral one. @default an ephemeral port
+   */
+  readonly port?: number;
 }
 
 /** A running gateway. */
@@ -83,7 +89,11 @@ export async function startIamGateway(options: IamGatewayOptions): Promise<IamGa
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => unreachable(res, error));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, options.port ?? 0).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    options.log?.(`iam: port ${options.port} is taken; listening on another`);
+    await listen(server, 0);
+  });
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -95,6 +105,17 @@ export async function startIamGateway(options: IamGatewayOptions): Promise<IamGa
     return stopped;
   };
   return { url: origin, stop, [Symbol.asyncDispose]: stop };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    server.once('error', failed);
+    server.listen(port, '127.0.0.1', () => {
+      server.removeListener('error', failed);
+      resolve();
+    });
+  });
 }
 
 interface Upstream {

@@ -125,7 +125,7 @@ export class FunctionPool {
   readonly maxInstances: number;
   private readonly env: Readonly<Record<string, string>>;
   private readonly execArgv: readonly string[];
-  private readonly initTimeoutMs: number;
+  readonly initTimeoutMs: number;
   private readonly invokedFunctionArn: string;
   private readonly onLog: (line: string, source: FunctionLogSource) => void;
   private readonly instances = new Set<FunctionInstance>();

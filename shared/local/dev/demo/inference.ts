@@ -1,35 +1,32 @@
 /**
- * The GPU inference demo on the embedded AWS stack (CPU here): sends a few inference requests
- * through the real dispatcher (run by the local event-source poller), runs one worker as a child
- * process with ONNX Runtime on CPU, and prints each job's final record next to the TypeScript
- * reference. `npm start` calls `runInferenceDemo`; `npx tsx shared/local/dev/demo/inference.ts` runs it alone.
+ * The GPU inference demo on the local cloud (CPU here): requests to the InferenceRequestsQueueUrl
+ * output; the deployed dispatcher scales the ECS worker service from zero, its tasks run as local
+ * worker processes with ONNX Runtime on CPU, and every job's final record in the JobsTableName output
+ * is printed next to the TypeScript reference. `npm start` calls `runInferenceDemo`;
+ * `npm run demo:inference` deploys the GpuInference stack (and the WritePath stack whose outputs it
+ * reads) and runs it alone.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { isTerminal, type JobRecord } from '../../../pipeline/inference/job-status.ts';
-import { inferenceSettings } from '../../../pipeline/inference/settings.ts';
-import { SqsBatchSender } from '../../../sqs/index.ts';
-import { endpointEnv, startEmbeddedAws } from '../../aws/embedded.ts';
-import { localWorkerEnv, spawnLocalWorker, type WorkerLogEntry } from '../../ecs/gpu-worker-process.ts';
-import { createLocalDispatch } from '../../ecs/inference-dispatcher.ts';
-import { SqsEventSourcePoller } from '../../lambda/poller.ts';
+import { localClientConfig } from '../../aws/client-config.ts';
 import {
-  ensureShelfClassifier,
+  defaultShelfClassifier,
   referenceForward,
   sampleImage,
   shelfClassifierWeights,
 } from '../../model/build-model.ts';
-import { createInferenceResources } from '../../resources/inference.ts';
+import { demoArgs } from '../lib/args.ts';
+import { type DemoCloud, startDemoCloud } from '../lib/demo-cloud.ts';
+import { waitUntil } from '../lib/poll.ts';
+import { queueDepth, sendBodies } from '../lib/queues.ts';
+import { scanAll } from '../lib/tables.ts';
 
 export interface InferenceDemoOptions {
-  readonly log: (line: string) => void;
   /** Valid jobs to send (a duplicate and two invalid requests are added). @default 24 */
   readonly jobs?: number;
-  /** Largest batch the worker runs. @default 8 */
-  readonly maxBatch?: number;
   /** Longest the demo waits for every job to finish. @default 120_000 */
   readonly timeoutMs?: number;
 }
@@ -41,114 +38,80 @@ export interface InferenceDemoResult {
   readonly failed: number;
   /** Requests that ended in the inference-requests DLQ (the invalid ones). */
   readonly deadLettered: number;
-  /** Every DONE output equals the TypeScript reference (max |Δ| < 1e-5). */
+  /** Every valid job is DONE and its output equals the TypeScript reference (max |Δ| < 1e-5). */
   readonly matchesReference: boolean;
   readonly maxAbsDiff: number;
-  /** The worker's `worker ready` entry: cold start phases. */
-  readonly coldStart: WorkerLogEntry;
-  readonly elapsedMs: number;
 }
 
-/**
- * Runs the demo against the AWS endpoints in `process.env` (the embedded stack `npm start` has
- * started); creates and deletes its own uniquely named resources.
- */
-export async function runInferenceDemo(options: InferenceDemoOptions): Promise<InferenceDemoResult> {
-  const { log } = options;
+/** Largest difference from the reference that still counts as the same result (float32 vs float64). */
+const TOLERANCE = 1e-5;
+
+export async function runInferenceDemo(
+  demo: DemoCloud,
+  log: (line: string) => void,
+  options: InferenceDemoOptions = {},
+): Promise<InferenceDemoResult> {
+  const { cloud } = demo;
+  const { region } = cloud.endpoints;
+  const out = (name: string) => cloud.output('GpuInference', name);
+  const jobsTable = out('JobsTableName');
+  const requestsUrl = out('InferenceRequestsQueueUrl');
   const jobCount = options.jobs ?? 24;
-  const started = performance.now();
-  const model = await ensureShelfClassifier();
-  const weights = shelfClassifierWeights(model.spec);
-  log(`model ${model.spec.name}@${model.spec.version}: ${model.path} (${model.built ? 'built' : 'cached'})`);
-
-  const dynamodb = new DynamoDBClient({});
-  const sqs = new SQSClient({});
-  const resources = await createInferenceResources({ dynamodb, sqs, workVisibilityTimeoutSeconds: 30 });
-  log(`jobs table ${resources.jobsTable}, gpu-work ${resources.workQueueUrl}`);
-
-  const worker = spawnLocalWorker({
-    env: localWorkerEnv(resources, model.repository, {
-      MAX_BATCH: String(options.maxBatch ?? 8),
-      MAX_DELAY_MS: '20',
-      HEARTBEAT_INTERVAL_MS: '5000',
-      STOP_TIMEOUT_MS: '10000',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-    }),
-    onLine: (line) => log(`  worker | ${line}`),
-  });
-  const dispatch = createLocalDispatch(resources);
-  const poller = new SqsEventSourcePoller({
-    sqs,
-    queueUrl: resources.requestsQueueUrl,
-    queueArn: resources.requestsQueueArn,
-    handler: dispatch,
-    batchSize: 100,
-    maxBatchingWindowMs: 200,
-    maxConcurrency: 2,
-    functionName: 'inference-dispatcher-local',
-    timeoutMs: inferenceSettings.dispatcher.timeoutSeconds * 1000,
-  });
+  const spec = defaultShelfClassifier;
+  const weights = shelfClassifierWeights(spec);
+  const sqs = new SQSClient(localClientConfig(cloud.endpoints.sqs, region));
+  const dynamodb = new DynamoDBClient(localClientConfig(cloud.endpoints.dynamodb, region));
+  const services = () => cloud.ecs.services.map((s) => `${s.name} desired ${s.desiredCount}`).join(', ');
+  log(`jobs table ${jobsTable}, inference-requests ${requestsUrl}`);
+  log(`before: ${services() || 'no ECS service'}`);
 
   try {
-    const coldStart = await worker.ready;
-    log(
-      `worker ready on ${coldStart.device}: model load ${coldStart.modelLoadMs} ms, warm-up ${coldStart.warmUpMs} ms, ` +
-        `process start → ready ${coldStart.processStartToReadyMs} ms`,
-    );
-    await poller.start();
-
-    const sender = new SqsBatchSender({ queueUrl: resources.requestsQueueUrl, client: sqs });
     const images = new Map<string, number[]>();
-    const bodies: string[] = [];
+    const bodies: unknown[] = [];
     for (let i = 0; i < jobCount; i++) {
       const jobId = `demo-${String(i).padStart(3, '0')}`;
-      const image = sampleImage(i);
+      const image = sampleImage(i, spec);
       images.set(jobId, image);
-      bodies.push(
-        JSON.stringify({ jobId, model: model.spec.name, input: { shape: [3, 32, 32], data: image } }),
-      );
+      bodies.push({ jobId, model: spec.name, input: { shape: [3, 32, 32], data: image } });
     }
-    bodies.push(bodies[0]!); // a duplicate: one record, one result
-    bodies.push(
-      JSON.stringify({
-        jobId: 'demo-bad-shape',
-        model: model.spec.name,
-        input: { shape: [2, 2], data: [1, 2, 3] },
-      }),
-    );
-    bodies.push(
-      JSON.stringify({
-        jobId: 'demo-unknown-model',
-        model: 'no-such-model',
-        input: { shape: [1], data: [0] },
-      }),
-    );
-    await Promise.all(bodies.map((body) => sender.send({ body })));
-    await sender.close();
+    bodies.push(bodies[0]); // a duplicate: one record, one result
+    bodies.push({ jobId: 'demo-bad-shape', model: spec.name, input: { shape: [2, 2], data: [1, 2, 3] } });
+    bodies.push({ jobId: 'demo-unknown-model', model: 'no-such-model', input: { shape: [1], data: [0] } });
+    const started = performance.now();
+    await sendBodies(sqs, requestsUrl, bodies);
     log(`sent ${bodies.length} requests (${jobCount} jobs, 1 duplicate, 2 invalid)`);
 
     const expected = jobCount + 2;
-    const records = await waitForTerminal(
-      dynamodb,
-      resources.jobsTable,
-      expected,
-      options.timeoutMs ?? 120_000,
+    const records = await waitUntil(
+      async () => {
+        const found = (await scanAll(dynamodb, jobsTable)) as unknown as JobRecord[];
+        return found.filter((r) => isTerminal(r.status)).length >= expected ? found : undefined;
+      },
+      {
+        what: `${expected} finished jobs in ${jobsTable}`,
+        timeoutMs: options.timeoutMs ?? 120_000,
+        intervalMs: 250,
+      },
     );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    log(`after: ${services()} (scaled from zero by the dispatcher); all jobs finished in ${seconds} s`);
+
     let maxAbsDiff = 0;
-    const rows: string[] = [];
+    log(`${'jobId'.padEnd(19)} status  class  refClass  max|Δ|  latency`);
     for (const record of records.sort((a, b) => a.jobId.localeCompare(b.jobId))) {
       const image = images.get(record.jobId);
       let diff = '';
       let refClass = '';
       if (record.status === 'DONE' && image && record.output) {
         const reference = referenceForward(weights, image);
-        const d = Math.max(...reference.map((r, k) => Math.abs(r - record.output!.data[k]!)));
-        maxAbsDiff = Math.max(maxAbsDiff, d);
+        const output = record.output.data;
+        const d = Math.max(...reference.map((r, k) => Math.abs(r - (output[k] ?? Number.NaN))));
+        maxAbsDiff = Math.max(maxAbsDiff, Number.isNaN(d) ? Number.POSITIVE_INFINITY : d);
         diff = d.toExponential(1);
         refClass = String(reference.indexOf(Math.max(...reference)));
       }
       const latency = record.finishedAt && record.queuedAt ? `${record.finishedAt - record.queuedAt} ms` : '';
-      rows.push(
+      log(
         [
           record.jobId.padEnd(19),
           record.status.padEnd(6),
@@ -160,66 +123,39 @@ export async function runInferenceDemo(options: InferenceDemoOptions): Promise<I
         ].join(' '),
       );
     }
-    log(`${'jobId'.padEnd(19)} status  class  refClass  max|Δ|  latency`);
-    for (const row of rows) log(row);
 
-    const deadLettered = await queueDepth(sqs, resources.requestsDlqUrl);
+    const deadLettered = await queueDepth(sqs, out('InferenceRequestsDeadLetterQueueUrl'));
     const done = records.filter((r) => r.status === 'DONE').length;
     const failed = records.filter((r) => r.status === 'FAILED').length;
+    const matchesReference = done === jobCount && maxAbsDiff < TOLERANCE;
     log(
       `${done} DONE, ${failed} FAILED, ${deadLettered} request(s) in the DLQ; max |Δ| vs reference ${maxAbsDiff.toExponential(1)}`,
     );
-    return {
-      sent: bodies.length,
-      done,
-      failed,
-      deadLettered,
-      matchesReference: done === jobCount && maxAbsDiff < 1e-5,
-      maxAbsDiff,
-      coldStart,
-      elapsedMs: Math.round(performance.now() - started),
-    };
+    log(
+      matchesReference && deadLettered === 2
+        ? `check: every job DONE and equal to the reference; the 2 invalid requests dead-lettered`
+        : `check FAILED: ${done}/${jobCount} DONE, max |Δ| ${maxAbsDiff.toExponential(1)}, ${deadLettered} dead-lettered (expected 2)`,
+    );
+    return { sent: bodies.length, done, failed, deadLettered, matchesReference, maxAbsDiff };
   } finally {
-    await poller.stop();
-    const exit = await worker.stop();
-    log(`worker stopped (exit code ${exit.code})`);
-    await resources.delete();
-    dynamodb.destroy();
     sqs.destroy();
+    dynamodb.destroy();
   }
-}
-
-async function waitForTerminal(
-  dynamodb: DynamoDBClient,
-  tableName: string,
-  expected: number,
-  timeoutMs: number,
-): Promise<JobRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { Items } = await dynamodb.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
-    const records = (Items ?? []).map((item) => unmarshall(item) as JobRecord);
-    if (records.filter((r) => isTerminal(r.status)).length >= expected) return records;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `only ${records.filter((r) => isTerminal(r.status)).length} of ${expected} jobs finished in ${timeoutMs} ms`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
-  );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = demoArgs(process.argv.slice(2));
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  await using aws = await startEmbeddedAws({ log });
-  Object.assign(process.env, endpointEnv(aws.endpoints));
-  const result = await runInferenceDemo({ log });
-  process.exitCode = result.matchesReference && result.deadLettered === 2 ? 0 : 1;
+  const demo = await startDemoCloud({ ...args, stacks: ['GpuInference'], log });
+  let passed = false;
+  try {
+    const result = await runInferenceDemo(demo, log);
+    const iam = await demo.iamSummary();
+    log(iam.line);
+    passed = result.matchesReference && result.deadLettered === 2 && iam.denials === 0;
+  } finally {
+    await demo.stop();
+  }
+  // Exit now: DynamoDB Local's stop leaves its 5 s kill-grace timer running after the JVM is gone.
+  process.exit(passed ? 0 : 1);
 }

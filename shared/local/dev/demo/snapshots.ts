@@ -1,235 +1,189 @@
 /**
- * The config snapshot demo on the embedded AWS stack: publishes the pipeline's configuration,
- * changes its routing through the config-changes queue (the real publisher function, run by the
- * local event-source poller), shows a reader — as the batch writer holds one — adopt the change,
- * then stages a canary and rolls back. `npm start` calls `runSnapshotsDemo`;
- * `npx tsx shared/local/dev/demo/snapshots.ts` runs it alone.
+ * The config snapshot demo on the local cloud, through the deployment's public surfaces only: an
+ * `audit` write the batch writer refuses, a batch of changes on the ConfigChangesQueueUrl (applied by
+ * the deployed snapshot publisher; the invalid one dead-lettered with its code), the running batch
+ * writer adopting the new routing, then a canary and a rollback published with the snapshots
+ * library against the SnapshotsTableName output.
  */
-import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { createConfigChangeHandler } from '../../../../functions/snapshot-publisher/wiring.ts';
-import { PipelineError } from '../../../core/errors.ts';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   PIPELINE_CONFIG_SCHEMA_VERSION,
   type PipelineConfig,
   pipelineConfigParser,
-  routerFor,
 } from '../../../pipeline/config.ts';
-import type { RoutesConfig } from '../../../pipeline/routing.ts';
 import {
   createSnapshotReader,
   DynamoDbSnapshotStore,
+  SnapshotNotFoundError,
   SnapshotPublisher,
   snapshotSettings,
 } from '../../../snapshots/index.ts';
-import { endpointEnv, startEmbeddedAws } from '../../aws/embedded.ts';
-import { SqsEventSourcePoller } from '../../lambda/poller.ts';
-import { createSnapshotResources } from '../../resources/snapshots.ts';
-
-export interface SnapshotsDemoOptions {
-  readonly log: (line: string) => void;
-  /**
-   * The write path's routing (the batch writer's bootstrap routes). Version 1 publishes it with an
-   * extra logical table `audit` on the first route's table; the routing change removes `audit`.
-   */
-  readonly routes: RoutesConfig;
-  /** Tables a route may name (`GRANTED_TABLES`). @default the tables of `routes` */
-  readonly grantedTables?: readonly string[];
-  /** The snapshots table (e.g. the one the batch writer reads); created when missing. @default a new one */
-  readonly snapshotsTable?: string;
-  /** @default snapshotSettings.defaultName ('pipeline') */
-  readonly name?: string;
-}
+import { localClientConfig } from '../../aws/client-config.ts';
+import type { DemoCloud } from '../lib/demo-cloud.ts';
+import { waitUntil } from '../lib/poll.ts';
+import { type DeadLetter, DeadLetterCollector, sendBodies } from '../lib/queues.ts';
 
 export interface SnapshotsDemoResult {
-  readonly snapshotsTable: string;
-  /** Generation and stable version of the pointer at the end. */
-  readonly generation: number;
-  readonly stableVersion: number;
-  /** `audit` was routed by version 1 and is refused once the reader adopted the change. */
-  readonly auditRoutedBefore: boolean;
-  readonly auditRoutedAfter: boolean;
-  /** The invalid config change that went to the config-changes DLQ, with its ErrorCode. */
+  /** Why the batch writer refused the `audit` write before the change (`UNKNOWN_TABLE`). */
+  readonly refusedBefore: string;
+  /** The version the changes published, and what it routes. */
+  readonly changedVersion: number;
+  readonly routes: readonly string[];
+  /** Codes of the changes that went to the config-changes DLQ. */
   readonly deadLetteredCodes: readonly string[];
+  /** An `audit` write was applied once the batch writer adopted the change. */
+  readonly auditWritten: boolean;
+  /** `audit` writes sent until one was applied (the earlier ones met the old routing). */
+  readonly auditAttempts: number;
   /** Share of 1,000 callers the 25% canary selected. */
   readonly canaryShare: number;
-  readonly elapsedMs: number;
+  /** The pointer after the rollback. */
+  readonly generation: number;
+  readonly stableVersion: number;
 }
 
-/**
- * Runs the demo against the AWS endpoints in `process.env` (the embedded stack `npm start` has
- * started). Creates its own queues (and table, unless `snapshotsTable` is given) and deletes them.
- */
-export async function runSnapshotsDemo(options: SnapshotsDemoOptions): Promise<SnapshotsDemoResult> {
-  const { log } = options;
-  const name = options.name ?? snapshotSettings.defaultName;
-  const started = performance.now();
-  const dynamodb = new DynamoDBClient({});
-  const sqs = new SQSClient({});
-  const resources = await createSnapshotResources({ dynamodb, sqs, tableName: options.snapshotsTable });
-  const grantedTables = options.grantedTables ?? Object.values(options.routes).map((r) => r.tableName);
-  const parse = pipelineConfigParser(grantedTables);
-  const bootstrap = parse({ routing: options.routes });
-  const store = new DynamoDbSnapshotStore({ client: dynamodb, tableName: resources.tableName });
+type Outcome = { readonly kind: 'written' } | { readonly kind: 'dead-lettered'; readonly letter: DeadLetter };
+
+export async function runSnapshotsDemo(
+  demo: DemoCloud,
+  log: (line: string) => void,
+): Promise<SnapshotsDemoResult> {
+  const { cloud } = demo;
+  const { region } = cloud.endpoints;
+  const out = (name: string) => cloud.output('WritePath', name);
+  const tableName = out('TableName');
+  const ingestUrl = out('IngestQueueUrl');
+  const name = snapshotSettings.defaultName;
+  const sqs = new SQSClient(localClientConfig(cloud.endpoints.sqs, region));
+  const dynamodb = new DynamoDBClient(localClientConfig(cloud.endpoints.dynamodb, region));
+  const ingestDlq = new DeadLetterCollector(sqs, out('DeadLetterQueueUrl'));
+  const changesDlq = new DeadLetterCollector(sqs, out('ConfigChangesDeadLetterQueueUrl'));
+  const parse = pipelineConfigParser(out('GrantedTableNames').split(','));
   const publisher = new SnapshotPublisher({
-    store,
+    store: new DynamoDbSnapshotStore({ client: dynamodb, tableName: out('SnapshotsTableName') }),
     validate: parse,
     schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
   });
-  // As the batch writer holds it: routing from the environment until a snapshot exists.
   const reader = createSnapshotReader<PipelineConfig>({
     client: dynamodb,
-    tableName: resources.tableName,
+    tableName: out('SnapshotsTableName'),
     name,
     parse,
-    bootstrap,
   });
-  const poller = new SqsEventSourcePoller({
-    sqs,
-    queueUrl: resources.changesQueueUrl,
-    queueArn: resources.changesQueueArn,
-    handler: createConfigChangeHandler({
-      tableName: resources.tableName,
-      name,
-      dlqUrl: resources.changesDlqUrl,
-      maxAttempts: snapshotSettings.publisher.maxAttempts,
-      grantedTables,
-      bootstrap,
-    }),
-    batchSize: snapshotSettings.publisher.batchSize,
-    timeoutMs: snapshotSettings.publisher.timeoutSeconds * 1000,
-    functionName: 'snapshot-publisher-local',
-  });
-  log(`snapshots table ${resources.tableName}, config-changes ${resources.changesQueueUrl}`);
+  log(`snapshots table ${out('SnapshotsTableName')}, config-changes ${out('ConfigChangesQueueUrl')}`);
+
+  /** Sends one `audit` write and waits until it is written or dead-lettered. */
+  const auditWrite = async (n: number): Promise<Outcome> => {
+    const key = { pk: `audit#${n}`, sk: 'entry' };
+    const [id] = await sendBodies(sqs, ingestUrl, [
+      { op: 'put', table: 'audit', item: { ...key, note: 'routed by snapshot' } },
+    ]);
+    return waitUntil<Outcome>(
+      async () => {
+        const letter = (await ingestDlq.poll()).find((l) => l.sourceMessageId === id);
+        if (letter) return { kind: 'dead-lettered', letter };
+        const { Item } = await dynamodb.send(
+          new GetItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+            ConsistentRead: true,
+          }),
+        );
+        return Item ? { kind: 'written' } : undefined;
+      },
+      { what: `audit write ${n} to be written or dead-lettered` },
+    );
+  };
 
   try {
-    const [first] = Object.entries(options.routes);
-    if (first === undefined) throw new Error('the demo needs at least one route');
-    const audit = { op: 'put', table: 'audit', item: { pk: 'audit#1', sk: 'event' } } as const;
-    const routesAudit = () => {
-      try {
-        return routerFor(reader.get().data).toWriteRequest(audit).target.tableName;
-      } catch (error) {
-        if (error instanceof PipelineError) return error.code;
-        throw error;
-      }
-    };
-
-    // 1. Version 1: the write path's routing plus a logical `audit` table.
-    await reader.load();
-    log(`reader before any publish: version ${reader.get().version} (bootstrap), audit → ${routesAudit()}`);
-    const v1 = await publisher.publish(
-      name,
-      { routing: { ...options.routes, audit: { ...first[1], ops: ['put'] } } },
-      { source: 'demo' },
-    );
-    await reader.refresh();
-    const auditBefore = routesAudit();
+    // 1. The batch writer serves its bootstrap routing (the template's TABLE_ROUTES): no `audit`.
+    const before = await auditWrite(0);
+    const refusedBefore = before.kind === 'dead-lettered' ? before.letter.errorCode : 'written';
     log(
-      `published version ${v1.manifest.version} (${v1.manifest.bytes} B, sha256 ${v1.manifest.sha256.slice(0, 12)}…); ` +
-        `reader: routes ${Object.keys(reader.get().data.routing).join(', ')}; audit → ${auditBefore}`,
+      `before any change: an \`audit\` write → ${before.kind === 'dead-lettered' ? `DLQ ${refusedBefore}` : 'written'}`,
     );
 
-    // 2. One batch of changes through the queue → one new version; the invalid one → DLQ.
+    // 2. One FIFO batch of changes: route `audit` to the items table, raise the write concurrency,
+    //    and an invalid op list that the publisher refuses.
+    const route = { tableName, partitionKey: 'pk', sortKey: 'sk', ops: ['put'] };
     const changes = [
-      { op: 'delete', path: 'routing.audit' },
+      { op: 'set', path: 'routing.audit', value: route },
       { op: 'set', path: 'writeOptions.maxConcurrency', value: 16 },
-      { op: 'set', path: `routing.${first[0]}.ops`, value: ['upsert'] },
+      { op: 'set', path: 'routing.items.ops', value: ['upsert'] },
     ];
-    await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: resources.changesQueueUrl,
-        Entries: changes.map((change, i) => ({
-          Id: String(i),
-          MessageBody: JSON.stringify(change),
-          MessageGroupId: name,
-          MessageDeduplicationId: randomUUID(),
-        })),
-      }),
+    await sendBodies(sqs, out('ConfigChangesQueueUrl'), changes, { groupId: name });
+    const letters = await waitUntil(
+      async () => {
+        const seen = await changesDlq.poll();
+        return seen.length > 0 ? seen : undefined;
+      },
+      { what: 'the refused change in the config-changes DLQ' },
     );
-    await poller.start();
-    await poller.drain({ timeoutMs: 60_000 });
-    await poller.stop();
-    const outcome = await reader.refresh();
-    const auditAfter = routesAudit();
-    const deadLetteredCodes = await deadLetterCodes(sqs, resources.changesDlqUrl);
+    const changed = await waitUntil(
+      async () => {
+        const stable = await publisher.read(name).catch((error: unknown) => {
+          if (error instanceof SnapshotNotFoundError) return undefined;
+          throw error;
+        });
+        const data = stable && parse(stable.data);
+        return data?.routing.audit && data.writeOptions.maxConcurrency === 16
+          ? { version: stable!.manifest.version, data }
+          : undefined;
+      },
+      { what: 'a published version that routes audit' },
+    );
+    const routes = Object.keys(changed.data.routing);
+    const deadLetteredCodes = letters.map((l) => l.errorCode);
     log(
-      `sent ${changes.length} changes in one batch → ${outcome.status === 'updated' ? 'adopted' : outcome.status} ` +
-        `version ${reader.get().version}: routes ${Object.keys(reader.get().data.routing).join(', ')}, ` +
-        `maxConcurrency ${reader.get().data.writeOptions.maxConcurrency}; audit → ${auditAfter}; ` +
-        `DLQ: ${deadLetteredCodes.join(', ') || 'empty'}`,
+      `sent ${changes.length} changes in one batch → version ${changed.version}: routes ${routes.join(', ')}, ` +
+        `maxConcurrency ${changed.data.writeOptions.maxConcurrency}; config-changes DLQ: ${deadLetteredCodes.join(', ')}`,
     );
 
-    // 3. A canary for 25% of the callers, then a rollback for everyone.
-    const candidate = { ...reader.get().data, models: { classifier: { version: 'v8' } } };
-    await publisher.publish(name, candidate, { source: 'demo', rollout: { percentage: 25 } });
-    await reader.refresh();
+    // 3. The running batch writer adopts the change once its snapshot is older than its max age;
+    //    until then its instances still refuse `audit`.
+    const outcomes: Outcome[] = [];
+    for (let n = 1; outcomes.at(-1)?.kind !== 'written'; n++) {
+      const outcome = await auditWrite(n);
+      outcomes.push(outcome);
+      if (outcome.kind === 'dead-lettered' && outcome.letter.errorCode !== 'UNKNOWN_TABLE') break;
+      if (outcome.kind === 'dead-lettered') await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const auditWritten = outcomes.at(-1)?.kind === 'written';
+    log(
+      `batch writer after the change: audit message ${auditWritten ? 'written' : 'NOT written'} ` +
+        `(${outcomes.length - 1} earlier write(s) met the old routing while its instances refreshed)`,
+    );
+
+    // 4. A canary for 25% of the callers, then a rollback for everyone.
+    const candidate = { ...changed.data, models: { classifier: { version: 'v8' } } };
+    const canary = await publisher.publish(name, candidate, { source: 'demo', rollout: { percentage: 25 } });
+    await reader.load();
     const callers = Array.from({ length: 1000 }, (_, i) => `device-${i}`);
     const canaryShare = callers.filter((key) => reader.getFor({ key }).data.models.classifier).length / 1000;
     log(
-      `canary: version ${reader.status().candidateVersion} at 25% → ${(canaryShare * 100).toFixed(1)}% of 1,000 callers`,
+      `canary: version ${canary.manifest.version} at 25% → ${(canaryShare * 100).toFixed(1)}% of 1,000 callers`,
     );
-    const pointer = await publisher.rollback(name, v1.manifest.version + 1, { source: 'demo' });
+    const pointer = await publisher.rollback(name, changed.version, { source: 'demo' });
     await reader.refresh();
     log(
       `rollback: generation ${pointer.generation}, everyone on version ${pointer.stable} ` +
         `(candidate ${reader.status().candidateVersion ?? 'none'})`,
     );
     return {
-      snapshotsTable: resources.tableName,
+      refusedBefore,
+      changedVersion: changed.version,
+      routes,
+      deadLetteredCodes,
+      auditWritten,
+      auditAttempts: outcomes.length,
+      canaryShare,
       generation: pointer.generation,
       stableVersion: pointer.stable,
-      auditRoutedBefore: auditBefore !== 'UNKNOWN_TABLE',
-      auditRoutedAfter: auditAfter !== 'UNKNOWN_TABLE',
-      deadLetteredCodes,
-      canaryShare,
-      elapsedMs: Math.round(performance.now() - started),
     };
   } finally {
-    await poller.stop();
     reader.stop();
-    await resources.delete();
-    dynamodb.destroy();
     sqs.destroy();
+    dynamodb.destroy();
   }
-}
-
-async function deadLetterCodes(sqs: SQSClient, queueUrl: string): Promise<string[]> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
-  );
-  if (Number(Attributes?.ApproximateNumberOfMessages ?? 0) === 0) return [];
-  const { Messages } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      MessageAttributeNames: ['All'],
-    }),
-  );
-  return (Messages ?? []).map((m) => m.MessageAttributes?.ErrorCode?.StringValue ?? 'unknown');
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const log = (line: string) => process.stdout.write(`${line}\n`);
-  await using aws = await startEmbeddedAws({ log });
-  Object.assign(process.env, endpointEnv(aws.endpoints), { POWERTOOLS_LOG_LEVEL: 'WARN' });
-  const routes: RoutesConfig = {
-    items: {
-      tableName: 'items-demo',
-      partitionKey: 'pk',
-      sortKey: 'sk',
-      keyType: 'S',
-      ops: ['put', 'delete'],
-    },
-  };
-  const result = await runSnapshotsDemo({ log, routes });
-  log(JSON.stringify(result));
 }

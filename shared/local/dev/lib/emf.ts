@@ -1,51 +1,67 @@
 /**
- * Reads the functions' Embedded Metric Format output the way CloudWatch would: intercepts stdout,
- * sums every metric of every EMF document, and keeps JSON log lines out of the demo's output.
+ * Reads the functions' Embedded Metric Format output the way CloudWatch would: a log line that is
+ * an EMF document adds each metric it names (a value or an array of values) to the totals.
  */
-export interface EmfCapture {
-  /** Sum of each metric over every EMF document seen so far. */
-  readonly totals: Map<string, number>;
-  restore(): void;
-}
+export class EmfTotals {
+  private readonly sums = new Map<string, number>();
 
-export function captureEmf(options: { passLogs?: boolean } = {}): EmfCapture {
-  const totals = new Map<string, number>();
-  const original = process.stdout.write.bind(process.stdout);
-  let partial = '';
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    const kept = lines.filter((line) => !consume(line, totals, options.passLogs ?? false));
-    if (kept.length === 0) return true;
-    return (original as (c: string, ...r: unknown[]) => boolean)(`${kept.join('\n')}\n`, ...rest);
-  }) as typeof process.stdout.write;
-  return {
-    totals,
-    restore() {
-      process.stdout.write = original;
-    },
-  };
-}
-
-function consume(line: string, totals: Map<string, number>, passLogs: boolean): boolean {
-  if (!line.startsWith('{')) return false;
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return false;
+  /**
+   * Adds the metrics of `line` when it is an EMF document; resolves whether it was one (a structured
+   * log line, or anything else, is left alone).
+   *
+   * @example
+   * const emf = new EmfTotals();
+   * startLocalCloud({ …, onFunctionLog: (line) => emf.add(line) });
+   * emf.get('ItemsWritten');
+   */
+  add(line: string): boolean {
+    const metrics = emfMetrics(line);
+    if (metrics === undefined) return false;
+    for (const [name, value] of metrics) this.sums.set(name, (this.sums.get(name) ?? 0) + value);
+    return true;
   }
-  const aws = doc._aws as { CloudWatchMetrics?: Array<{ Metrics: Array<{ Name: string }> }> } | undefined;
-  if (!aws?.CloudWatchMetrics) return !passLogs; // a structured log line
-  for (const directive of aws.CloudWatchMetrics) {
-    for (const { Name } of directive.Metrics) {
+
+  /** The sum of `name` over every document seen so far; 0 when none named it. */
+  get(name: string): number {
+    return this.sums.get(name) ?? 0;
+  }
+
+  /** The sums so far, as a copy. */
+  snapshot(): ReadonlyMap<string, number> {
+    return new Map(this.sums);
+  }
+}
+
+interface EmfDocument {
+  readonly _aws?: {
+    readonly CloudWatchMetrics?: readonly { readonly Metrics?: readonly { Name: string }[] }[];
+  };
+  readonly [key: string]: unknown;
+}
+
+/** The metrics of one EMF log line, summed per name; `undefined` when the line is no EMF document. */
+export function emfMetrics(line: string): Map<string, number> | undefined {
+  const text = line.trim();
+  if (!text.startsWith('{')) return undefined;
+  let doc: EmfDocument;
+  try {
+    doc = JSON.parse(text) as EmfDocument;
+  } catch {
+    return undefined;
+  }
+  const directives = doc._aws?.CloudWatchMetrics;
+  if (!Array.isArray(directives)) return undefined;
+  const metrics = new Map<string, number>();
+  for (const directive of directives) {
+    for (const { Name } of directive.Metrics ?? []) {
       const value = doc[Name];
-      const sum = Array.isArray(value)
-        ? value.reduce((a: number, b: number) => a + b, 0)
-        : Number(value ?? 0);
-      totals.set(Name, (totals.get(Name) ?? 0) + sum);
+      const values = Array.isArray(value) ? value : [value];
+      const sum = values.reduce<number>(
+        (total, v) => total + (Number.isFinite(Number(v)) ? Number(v) : 0),
+        0,
+      );
+      metrics.set(Name, (metrics.get(Name) ?? 0) + sum);
     }
   }
-  return true;
+  return metrics;
 }

@@ -186,6 +186,23 @@ describe('GpuWorker', () => {
     expect(report).toMatchObject({ reason: 'SIGTERM', unhealthy: false, released: 1, timedOut: false });
   });
 
+  it('lets a receive in flight at stop finish and hands back what it returned, instead of losing it', async () => {
+    // Prepare: the worker polls an empty queue
+    const { source, jobs, worker } = setup();
+    await worker.start();
+    const running = worker.run();
+    await until(() => source.receives > 0);
+    // Act: SQS hands out a message to the poll in flight just as the stop comes
+    worker.stop('SIGTERM');
+    const message = source.push([workJob('late')]);
+    const report = await running;
+    // Assess: visible again at once, not invisible for the visibility timeout; nothing written
+    expect(source.visibility).toEqual([{ messageId: message.messageId, seconds: 0 }]);
+    expect(source.deleted).toEqual([]);
+    expect(jobs.status('late')).toBeUndefined();
+    expect(report).toMatchObject({ reason: 'SIGTERM', released: 1 });
+  });
+
   it('hands everything back when the running batch outlasts the stop budget', async () => {
     // Prepare
     const backend = new FakeBackend();
