@@ -50,7 +50,8 @@ const DEAD_LETTERED: Verdict = { kind: 'deadLettered' };
  * SQS records → parse → route → WriteBatcher → outcome → batch response. Only retryable failures are
  * reported back to SQS; permanent rejects go to the DLQ with their reason (or are reported failed if
  * that send fails, so nothing is lost). FIFO: after a failure in a message group, every later message
- * of that group is reported failed too, so the group's order holds.
+ * of that group is reported failed too, so the group's order holds. A standard queue's
+ * MessageGroupId (an SQS fair-queue tenant) orders nothing, so it changes neither.
  */
 export async function processIngestBatch(
   records: readonly SQSRecord[],
@@ -63,7 +64,7 @@ export async function processIngestBatch(
   records.forEach((record, i) => {
     try {
       const message = parseMessage(record.body);
-      requests.push(deps.router.toWriteRequest(message, record.attributes.MessageGroupId));
+      requests.push(deps.router.toWriteRequest(message, fifoGroupOf(record)));
       recordOf.push(i);
     } catch (error) {
       verdicts[i] = { kind: 'reject', error: error as PipelineError };
@@ -116,11 +117,20 @@ function verdictOf(outcome: Outcome): Verdict {
 function holdBackAfterFailures(records: readonly SQSRecord[], verdicts: Verdict[]): void {
   const failedGroups = new Set<string>();
   records.forEach((record, i) => {
-    const group = record.attributes.MessageGroupId;
+    const group = fifoGroupOf(record);
     if (group === undefined) return;
     if (failedGroups.has(group)) verdicts[i] = FAILED;
     else if (verdicts[i]!.kind === 'failed') failedGroups.add(group);
   });
+}
+
+/**
+ * The record's FIFO message group: it orders messages and scopes coalescing. Undefined on a standard
+ * queue, where a MessageGroupId is a fair-queue tenant that orders nothing (Lambda hands it over all
+ * the same): its messages coalesce and fail independently, like any standard-queue message.
+ */
+function fifoGroupOf(record: SQSRecord): string | undefined {
+  return record.eventSourceARN.endsWith('.fifo') ? record.attributes.MessageGroupId : undefined;
 }
 
 async function sendRejects(

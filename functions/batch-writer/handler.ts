@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { BATCH_WRITER_SERVICE } from '../../shared/pipeline/metric-names.ts';
 import { batchWriterEnv } from './env.ts';
 import { createBatchWriterHandler } from './wiring.ts';
 
-const logger = new Logger({ serviceName: 'batch-writer' });
-const metrics = new Metrics({ serviceName: 'batch-writer' });
+const logger = new Logger({ serviceName: BATCH_WRITER_SERVICE });
+const metrics = new Metrics({ serviceName: BATCH_WRITER_SERVICE });
 
 /** SQS batch → WriteBatcher → partial batch response, in the middy chain of `createBatchWriterHandler`. */
 export const handler = createBatchWriterHandler(batchWriterEnv(), { logger, metrics });

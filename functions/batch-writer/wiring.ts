@@ -14,6 +14,7 @@ import {
   routerFor,
 } from '../../shared/pipeline/config.ts';
 import { SqsDeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
+import { BATCH_WRITER_METRICS } from '../../shared/pipeline/metric-names.ts';
 import { writePathSettings } from '../../shared/pipeline/settings.ts';
 import {
   createSnapshotReader,
@@ -107,9 +108,9 @@ export function createIngestHandler(env: BatchWriterEnv, wiring: BatchWriterWiri
       deadline: deadlineOf(context, pipeline.writeOptions.deadlineMarginMs),
     });
     const deadLettered = Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
-    metrics.addMetric('MessagesReceived', MetricUnit.Count, summary.records);
-    metrics.addMetric('MessagesDeadLettered', MetricUnit.Count, deadLettered);
-    metrics.addMetric('MessagesFailed', MetricUnit.Count, summary.failed);
+    metrics.addMetric(BATCH_WRITER_METRICS.MessagesReceived, MetricUnit.Count, summary.records);
+    metrics.addMetric(BATCH_WRITER_METRICS.MessagesDeadLettered, MetricUnit.Count, deadLettered);
+    metrics.addMetric(BATCH_WRITER_METRICS.MessagesFailed, MetricUnit.Count, summary.failed);
     logger.info('batch processed', {
       records: summary.records,
       snapshotVersion: context.snapshot?.version,

@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { withTimeout } from '../../shared/core/timeout.ts';
 import { GpuOutOfMemoryError, InferenceBackendError } from '../../shared/pipeline/inference/errors.ts';
+import { GPU_WORKER_METRICS } from '../../shared/pipeline/inference/metric-names.ts';
 import { type InferenceOutput, itemSize, type LoadedModel } from './backends/types.ts';
 import type { AdaptiveBatchLimit } from './batch-limit.ts';
 
@@ -39,8 +40,8 @@ export class BatchRunner {
     const started = performance.now();
     const results = await this.inferWithSplits(model, inputs);
     const inferenceMs = performance.now() - started;
-    metrics?.addMetric('BatchSize', MetricUnit.Count, inputs.length);
-    metrics?.addMetric('InferenceLatency', MetricUnit.Milliseconds, inferenceMs);
+    metrics?.addMetric(GPU_WORKER_METRICS.BatchSize, MetricUnit.Count, inputs.length);
+    metrics?.addMetric(GPU_WORKER_METRICS.InferenceLatency, MetricUnit.Milliseconds, inferenceMs);
     logger.debug('batch done', {
       model: model.ref,
       jobs: inputs.length,
@@ -65,7 +66,7 @@ export class BatchRunner {
     } catch (error) {
       if (error instanceof GpuOutOfMemoryError && inputs.length > 1) {
         batchLimit.onOutOfMemory(inputs.length);
-        metrics?.addMetric('GpuOutOfMemory', MetricUnit.Count, 1);
+        metrics?.addMetric(GPU_WORKER_METRICS.GpuOutOfMemory, MetricUnit.Count, 1);
         logger.warn('GPU out of memory, splitting the batch', {
           batchSize: inputs.length,
           batchLimit: batchLimit.current(),

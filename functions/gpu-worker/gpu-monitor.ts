@@ -1,4 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { GPU_DIMENSION, GPU_TELEMETRY_METRICS } from '../../shared/pipeline/inference/metric-names.ts';
 import type { AdaptiveBatchLimit } from './batch-limit.ts';
 import { type GpuSample, isThrottled, type NvidiaSmiSampler } from './telemetry.ts';
 import type { WorkerLogger } from './worker.ts';
@@ -61,7 +62,7 @@ export function startGpuMonitor(options: GpuMonitorOptions): GpuMonitor {
   const publish = (sample: GpuSample) => {
     const metric = options.metrics;
     if (!metric) return;
-    metric.addDimension('gpu', String(sample.index));
+    metric.addDimension(GPU_DIMENSION, String(sample.index));
     const add = (
       name: string,
       unit: (typeof MetricUnit)[keyof typeof MetricUnit],
@@ -69,14 +70,14 @@ export function startGpuMonitor(options: GpuMonitorOptions): GpuMonitor {
     ) => {
       if (value !== undefined) metric.addMetric(name, unit, value);
     };
-    add('GpuUtilization', MetricUnit.Percent, sample.utilizationPercent);
-    add('GpuMemoryUsed', MetricUnit.Megabytes, sample.memoryUsedMiB);
-    add('GpuTemperature', MetricUnit.NoUnit, sample.temperatureC);
-    add('GpuPowerDraw', MetricUnit.NoUnit, sample.powerDrawW);
-    add('GpuSmClock', MetricUnit.NoUnit, sample.smClockMHz);
-    add('GpuThermalThrottled', MetricUnit.Count, sample.thermalThrottled ? 1 : 0);
-    add('GpuPowerThrottled', MetricUnit.Count, sample.powerThrottled ? 1 : 0);
-    add('BatchLimit', MetricUnit.Count, batchLimit.current());
+    add(GPU_TELEMETRY_METRICS.GpuUtilization, MetricUnit.Percent, sample.utilizationPercent);
+    add(GPU_TELEMETRY_METRICS.GpuMemoryUsed, MetricUnit.Megabytes, sample.memoryUsedMiB);
+    add(GPU_TELEMETRY_METRICS.GpuTemperature, MetricUnit.NoUnit, sample.temperatureC);
+    add(GPU_TELEMETRY_METRICS.GpuPowerDraw, MetricUnit.NoUnit, sample.powerDrawW);
+    add(GPU_TELEMETRY_METRICS.GpuSmClock, MetricUnit.NoUnit, sample.smClockMHz);
+    add(GPU_TELEMETRY_METRICS.GpuThermalThrottled, MetricUnit.Count, sample.thermalThrottled ? 1 : 0);
+    add(GPU_TELEMETRY_METRICS.GpuPowerThrottled, MetricUnit.Count, sample.powerThrottled ? 1 : 0);
+    add(GPU_TELEMETRY_METRICS.BatchLimit, MetricUnit.Count, batchLimit.current());
     if (metric.hasStoredMetrics()) metric.publishStoredMetrics();
   };
 

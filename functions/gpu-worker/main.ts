@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { jobsTableTarget } from '../../shared/pipeline/inference/job-status.ts';
+import { GPU_WORKER_METRICS, GPU_WORKER_SERVICE } from '../../shared/pipeline/inference/metric-names.ts';
 import { WriteBatcher } from '../../shared/write-batcher/index.ts';
 import { OnnxBackend } from './backends/onnx.ts';
 import { TritonBackend } from './backends/triton.ts';
@@ -27,7 +28,7 @@ import { GpuWorker } from './worker.ts';
  * The GPU worker process (ECS task, or `npx tsx functions/gpu-worker/main.ts` locally). Exit codes:
  * 0 after a graceful stop, 1 when start-up failed or inference hung, 2 for a bad configuration.
  */
-const logger = new Logger({ serviceName: 'gpu-worker' });
+const logger = new Logger({ serviceName: GPU_WORKER_SERVICE });
 
 let env: ReturnType<typeof workerEnv>;
 try {
@@ -37,8 +38,8 @@ try {
   process.exit(2);
 }
 
-const metrics = new Metrics({ serviceName: 'gpu-worker' });
-const gpuMetrics = new Metrics({ serviceName: 'gpu-worker' });
+const metrics = new Metrics({ serviceName: GPU_WORKER_SERVICE });
+const gpuMetrics = new Metrics({ serviceName: GPU_WORKER_SERVICE });
 const s3 = new S3Client({});
 const repository: ModelRepository = env.modelRepository.startsWith('s3://')
   ? new S3ModelRepository(s3, env.modelRepository, env.modelCacheDir)
@@ -131,9 +132,9 @@ async function main(): Promise<number> {
     warmUpFullBatchMs: Math.round(coldStart.warmUpFullBatchMs),
     processStartToReadyMs: Math.round(readyMs),
   };
-  metrics.addMetric('ColdStartModelLoad', MetricUnit.Milliseconds, coldStart.modelLoadMs);
-  metrics.addMetric('ColdStartWarmUp', MetricUnit.Milliseconds, coldStart.warmUpMs);
-  metrics.addMetric('ColdStartReady', MetricUnit.Milliseconds, readyMs);
+  metrics.addMetric(GPU_WORKER_METRICS.ColdStartModelLoad, MetricUnit.Milliseconds, coldStart.modelLoadMs);
+  metrics.addMetric(GPU_WORKER_METRICS.ColdStartWarmUp, MetricUnit.Milliseconds, coldStart.warmUpMs);
+  metrics.addMetric(GPU_WORKER_METRICS.ColdStartReady, MetricUnit.Milliseconds, readyMs);
   metrics.publishStoredMetrics();
   if (env.readyFile) await writeFile(env.readyFile, `${JSON.stringify(phases)}\n`);
   logger.info('worker ready', { ...phases, maxBatch: env.maxBatch, maxDelayMs: env.maxDelayMs });

@@ -6,6 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type JobRecord, type JobStatus, jobWrite } from '../../shared/pipeline/inference/job-status.ts';
+import { GPU_WORKER_METRICS } from '../../shared/pipeline/inference/metric-names.ts';
 import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
 import {
   finalOutcome,
@@ -71,7 +72,11 @@ export class JobRecordWriter {
         (outcome) => {
           const final = finalOutcome(outcome);
           if (final.status === 'written' || final.status === 'stale') {
-            metrics?.addMetric(record.status === 'DONE' ? 'JobsDone' : 'JobsFailed', MetricUnit.Count, 1);
+            metrics?.addMetric(
+              record.status === 'DONE' ? GPU_WORKER_METRICS.JobsDone : GPU_WORKER_METRICS.JobsFailed,
+              MetricUnit.Count,
+              1,
+            );
             this.options.onJobFinished?.({
               jobId: job.jobId,
               status: record.status,

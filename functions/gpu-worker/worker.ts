@@ -10,6 +10,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PipelineError } from '../../shared/core/errors.ts';
 import { withTimeout } from '../../shared/core/timeout.ts';
 import type { JobRecord } from '../../shared/pipeline/inference/job-status.ts';
+import { GPU_WORKER_METRICS } from '../../shared/pipeline/inference/metric-names.ts';
 import { modelKey, parseWorkMessage, type WorkJob } from '../../shared/pipeline/inference/work-message.ts';
 import type { TableTarget } from '../../shared/write-batcher/index.ts';
 import { itemSize, type LoadedModel, type ModelRef } from './backends/types.ts';
@@ -224,7 +225,7 @@ export class GpuWorker {
     } catch (error) {
       // Not a work message at all: no job to fail. Back off; SQS moves it to the DLQ after maxReceiveCount.
       this.deps.logger.error('invalid work message', { messageId: message.messageId, error });
-      this.deps.metrics?.addMetric('InvalidWorkMessages', MetricUnit.Count, 1);
+      this.deps.metrics?.addMetric(GPU_WORKER_METRICS.InvalidWorkMessages, MetricUnit.Count, 1);
       this.ledger.backOff(message);
       return;
     }
@@ -273,7 +274,7 @@ export class GpuWorker {
         this.writeFinal(item.held, item.job, failedRecord(item.job, attempt, result.error, finishedAt));
       } else {
         this.deps.logger.warn('inference failed, will retry', { jobId: item.job.jobId, error: result.error });
-        this.deps.metrics?.addMetric('JobsRetried', MetricUnit.Count, 1);
+        this.deps.metrics?.addMetric(GPU_WORKER_METRICS.JobsRetried, MetricUnit.Count, 1);
         this.finish(item.held, 'retry');
       }
     });

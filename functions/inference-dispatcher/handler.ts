@@ -3,11 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { DISPATCHER_SERVICE } from '../../shared/pipeline/inference/metric-names.ts';
 import { dispatcherEnv } from './env.ts';
 import { createDispatch } from './wiring.ts';
 
-const logger = new Logger({ serviceName: 'inference-dispatcher' });
-const metrics = new Metrics({ serviceName: 'inference-dispatcher' });
+const logger = new Logger({ serviceName: DISPATCHER_SERVICE });
+const metrics = new Metrics({ serviceName: DISPATCHER_SERVICE });
 const dispatch = createDispatch(dispatcherEnv(), { logger, metrics });
 
 export const handler = middy(dispatch)

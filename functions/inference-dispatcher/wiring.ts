@@ -7,6 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deadlineOf } from '../../shared/core/deadline.ts';
 import { SqsDeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
 import { jobsTableTarget } from '../../shared/pipeline/inference/job-status.ts';
+import { DISPATCHER_METRICS } from '../../shared/pipeline/inference/metric-names.ts';
 import { SqsBatchSender } from '../../shared/sqs/index.ts';
 import { WriteBatcher } from '../../shared/write-batcher/index.ts';
 import { dispatchRequests } from './core.ts';
@@ -72,13 +73,18 @@ export function createDispatch(env: DispatcherEnv, wiring: DispatcherWiring): Di
       packing: { maxJobs: env.maxJobsPerMessage, maxBytes: env.maxMessageBytes },
     });
     const { stats, scale } = result;
-    metrics?.addMetric('InferenceRequestsReceived', MetricUnit.Count, stats.received);
-    metrics?.addMetric('InferenceJobsQueued', MetricUnit.Count, stats.queued);
-    metrics?.addMetric('InferenceRequestsDuplicate', MetricUnit.Count, stats.duplicates);
-    metrics?.addMetric('InferenceRequestsDeadLettered', MetricUnit.Count, stats.deadLettered);
-    metrics?.addMetric('InferenceRequestsRetried', MetricUnit.Count, stats.retried);
-    metrics?.addMetric('WorkMessagesSent', MetricUnit.Count, stats.workMessages);
-    if (scale === 'scaled-from-zero') metrics?.addMetric('WorkerScaledFromZero', MetricUnit.Count, 1);
+    metrics?.addMetric(DISPATCHER_METRICS.InferenceRequestsReceived, MetricUnit.Count, stats.received);
+    metrics?.addMetric(DISPATCHER_METRICS.InferenceJobsQueued, MetricUnit.Count, stats.queued);
+    metrics?.addMetric(DISPATCHER_METRICS.InferenceRequestsDuplicate, MetricUnit.Count, stats.duplicates);
+    metrics?.addMetric(
+      DISPATCHER_METRICS.InferenceRequestsDeadLettered,
+      MetricUnit.Count,
+      stats.deadLettered,
+    );
+    metrics?.addMetric(DISPATCHER_METRICS.InferenceRequestsRetried, MetricUnit.Count, stats.retried);
+    metrics?.addMetric(DISPATCHER_METRICS.WorkMessagesSent, MetricUnit.Count, stats.workMessages);
+    if (scale === 'scaled-from-zero')
+      metrics?.addMetric(DISPATCHER_METRICS.WorkerScaledFromZero, MetricUnit.Count, 1);
     if (typeof scale === 'object') logger.warn('scale from zero failed', { error: scale.error });
     for (const problem of result.problems) logger.warn('request not dispatched', { ...problem });
     logger.info('batch dispatched', { ...stats, scale: typeof scale === 'string' ? scale : 'error' });

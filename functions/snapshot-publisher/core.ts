@@ -4,6 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { PipelineError } from '../../shared/core/errors.ts';
 import type { DeadLetter, DeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
+import { SNAPSHOT_PUBLISHER_METRICS } from '../../shared/pipeline/metric-names.ts';
 import type { Deadline, SnapshotPublisher } from '../../shared/snapshots/index.ts';
 import { applyChange } from './changes.ts';
 import { ChangeRejectedError } from './errors.ts';
@@ -84,8 +85,8 @@ export async function processConfigChanges(
         { source: deps.source, deadline: deps.deadline, maxAttempts: deps.maxAttempts },
       );
       letters.push(...rejected);
-      deps.metrics?.addMetric('ConfigChangesApplied', MetricUnit.Count, applied);
-      if (result) deps.metrics?.addMetric('SnapshotsPublished', MetricUnit.Count, 1);
+      deps.metrics?.addMetric(SNAPSHOT_PUBLISHER_METRICS.ConfigChangesApplied, MetricUnit.Count, applied);
+      if (result) deps.metrics?.addMetric(SNAPSHOT_PUBLISHER_METRICS.SnapshotsPublished, MetricUnit.Count, 1);
       deps.logger?.info(result ? 'published configuration' : 'configuration unchanged; nothing published', {
         snapshot: deps.name,
         version: result?.manifest.version,
@@ -110,7 +111,11 @@ export async function processConfigChanges(
     letters.forEach((letter, i) => {
       if (!accepted[i]) failures.push(records.find((r) => r.messageId === letter.messageId)!);
     });
-    deps.metrics?.addMetric('ConfigChangesRejected', MetricUnit.Count, letters.length);
+    deps.metrics?.addMetric(
+      SNAPSHOT_PUBLISHER_METRICS.ConfigChangesRejected,
+      MetricUnit.Count,
+      letters.length,
+    );
     deps.logger?.warn('config changes sent to the DLQ', {
       rejected: letters.map((l) => ({ messageId: l.messageId, errorCode: l.errorCode })),
     });

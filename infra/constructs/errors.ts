@@ -24,3 +24,15 @@ export class InvalidPropError extends PipelineError {
     super(`${construct} ${prop} is ${received}; ${expected}`);
   }
 }
+
+/** Two construct props that each work alone but cannot be deployed together. */
+export class ConflictingPropsError extends PipelineError {
+  readonly code = 'CONFLICTING_PROPS';
+  constructor(
+    readonly construct: string,
+    readonly props: readonly [string, string],
+    change: string,
+  ) {
+    super(`${construct} ${props[0]} and ${props[1]} cannot be combined; ${change}`);
+  }
+}

@@ -4,6 +4,7 @@ import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DISPATCHER_SERVICE } from '../../shared/pipeline/inference/metric-names.ts';
 import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import { InvalidPropError } from './errors.ts';
 import type { GpuWorkerService } from './gpu-worker-service.ts';
@@ -47,9 +48,12 @@ export class GpuInferenceDispatcher extends Construct {
   readonly deadLetterQueue: Queue;
   readonly function: PipelineFunction;
   readonly logGroup: LogGroup;
+  /** `POWERTOOLS_METRICS_NAMESPACE` of the dispatcher. */
+  readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: GpuInferenceDispatcherProps) {
     super(scope, id);
+    this.metricsNamespace = props.metricsNamespace ?? 'GpuInference';
     const timeout = props.timeout ?? Duration.seconds(settings.timeoutSeconds);
     const batchSize = props.batchSize ?? settings.batchSize;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
@@ -75,8 +79,8 @@ export class GpuInferenceDispatcher extends Construct {
     this.function = new PipelineFunction(this, 'Dispatcher', {
       description: 'Validates inference requests, records jobs and sends them to the GPU workers',
       handlerFile: 'functions/inference-dispatcher/handler.ts',
-      serviceName: 'inference-dispatcher',
-      metricsNamespace: props.metricsNamespace ?? 'GpuInference',
+      serviceName: DISPATCHER_SERVICE,
+      metricsNamespace: this.metricsNamespace,
       logLevel: 'INFO',
       timeout,
       memorySize: settings.memoryMiB,

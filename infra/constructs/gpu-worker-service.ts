@@ -45,6 +45,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { CfnQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { GPU_WORKER_SERVICE } from '../../shared/pipeline/inference/metric-names.ts';
 import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import { InvalidPropError } from './errors.ts';
 import { projectRoot } from './pipeline-function.ts';
@@ -140,6 +141,8 @@ export class GpuWorkerService extends Construct {
   readonly taskDefinition: Ec2TaskDefinition;
   readonly service: Ec2Service;
   readonly logGroup: LogGroup;
+  /** `POWERTOOLS_METRICS_NAMESPACE` of the worker. */
+  readonly metricsNamespace: string;
   /** Fires at ≥ 1 message of backlog: the scale-out alarm. */
   readonly backlogAlarm: Alarm;
   /** Fires after `scaleInAfterMinutes` of empty gpu-work seen while tasks run: the scale-in (to zero) alarm. */
@@ -147,6 +150,7 @@ export class GpuWorkerService extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuWorkerServiceProps) {
     super(scope, id);
+    this.metricsNamespace = props.metricsNamespace ?? 'GpuInference';
     const maxInstances = props.maxInstances ?? 2;
     checkInteger('maxInstances', maxInstances, 1, 100);
     const maxBatchDuration = props.maxBatchDuration ?? Duration.millis(workerSettings.maxBatchDurationMs);
@@ -421,8 +425,8 @@ export class GpuWorkerService extends Construct {
         STOP_TIMEOUT_MS: String(stopTimeout.toMilliseconds() - workerSettings.stopMarginMs),
         S3_INPUTS: (props.inputBuckets?.length ?? 0) > 0 ? 'enabled' : 'disabled',
         READY_FILE: workerSettings.readyFile,
-        POWERTOOLS_SERVICE_NAME: 'gpu-worker',
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'GpuInference',
+        POWERTOOLS_SERVICE_NAME: GPU_WORKER_SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });

@@ -7,6 +7,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PipelineConfigInput } from '../../shared/pipeline/config.ts';
+import { SNAPSHOT_PUBLISHER_SERVICE } from '../../shared/pipeline/metric-names.ts';
 import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from '../../shared/snapshots/index.ts';
 import { InvalidPropError } from './errors.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -68,6 +69,8 @@ export class Snapshots extends Construct {
   readonly changesQueue: Queue;
   readonly changesDeadLetterQueue: Queue;
   readonly publisher: PipelineFunction;
+  /** `POWERTOOLS_METRICS_NAMESPACE` of the publisher. */
+  readonly metricsNamespace: string;
   readonly logGroup: LogGroup;
   readonly snapshotName: string;
   /** Fires as soon as one config change sits in the DLQ. */
@@ -81,6 +84,7 @@ export class Snapshots extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotsProps = {}) {
     super(scope, id);
+    this.metricsNamespace = props.metricsNamespace ?? 'BatchWritePipeline';
     this.snapshotName = props.snapshotName ?? snapshotSettings.defaultName;
     if (!SNAPSHOT_NAME_PATTERN.test(this.snapshotName)) {
       throw new InvalidPropError(
@@ -207,8 +211,8 @@ export class Snapshots extends Construct {
     const fn = new PipelineFunction(this, 'Publisher', {
       description: 'Publishes one configuration snapshot version per batch of config changes',
       handlerFile: 'functions/snapshot-publisher/handler.ts',
-      serviceName: 'snapshot-publisher',
-      metricsNamespace: props.metricsNamespace ?? 'BatchWritePipeline',
+      serviceName: SNAPSHOT_PUBLISHER_SERVICE,
+      metricsNamespace: this.metricsNamespace,
       logLevel: props.logLevel,
       timeout,
       memorySize: props.memoryMiB ?? publisherSettings.memoryMiB,

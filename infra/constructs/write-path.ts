@@ -2,15 +2,16 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { type EventSourceMapping, MetricType, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_TABLE } from '../../shared/contract/index.ts';
+import { BATCH_WRITER_SERVICE } from '../../shared/pipeline/metric-names.ts';
 import { type RoutesConfig, RoutesSchema } from '../../shared/pipeline/routing.ts';
 import { writePathSettings } from '../../shared/pipeline/settings.ts';
-import { InvalidPropError } from './errors.ts';
+import { ConflictingPropsError, InvalidPropError } from './errors.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { deadLetterAlarm } from './queue-alarms.ts';
 import { SecureQueue } from './secure-queue.ts';
@@ -26,7 +27,22 @@ const {
 /** FIFO event sources take at most 10 records per batch and no batching window. */
 const FIFO_MAX_BATCH_SIZE = 10;
 
+/** AWS's limits for SQS event sources in provisioned mode (CloudFormation's `ProvisionedPollerConfig`). */
+const SQS_POLLERS = { minimum: { low: 2, high: 200 }, maximum: { low: 2, high: 2000 } } as const;
+
 export type WritePathLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** The event source's provisioned mode: dedicated pollers between `minimum` and `maximum`. */
+export interface WritePathProvisionedPollers {
+  /** Pollers kept even while the queue is empty (2..200). @default 2, the fewest AWS allows for SQS */
+  readonly minimum?: number;
+  /**
+   * Pollers Lambda may scale up to (2..2000, at least `minimum`). Each drives up to 10 concurrent
+   * invocations, so this is what bounds concurrency in provisioned mode. Required: AWS's default of
+   * 200 (up to 2,000 invocations) is far past what the write path's tables are sized for.
+   */
+  readonly maximum: number;
+}
 
 export interface WritePathProps {
   /**
@@ -65,6 +81,19 @@ export interface WritePathProps {
    * @default writePathSettings.eventSource.maxConcurrency (10)
    */
   readonly maxConcurrency?: number;
+  /**
+   * Provisioned mode of the event source: Lambda keeps dedicated pollers ready (faster scaling,
+   * more throughput), billed per poller-hour. AWS allows no maximum concurrency with it, so setting
+   * `maxConcurrency` too is rejected; `provisionedPollers.maximum` bounds concurrency instead.
+   * @default none: standard mode, Lambda scales its pollers itself, bounded by `maxConcurrency`
+   */
+  readonly provisionedPollers?: WritePathProvisionedPollers;
+  /**
+   * The event source's `EventCount` metrics (AWS/Lambda per `EventSourceMappingUUID`: polled,
+   * invoked, failed, dropped and deleted events), billed as custom CloudWatch metrics.
+   * @default false
+   */
+  readonly eventSourceMetrics?: boolean;
   /** Receives before SQS moves a message to the DLQ. @default writePathSettings.queue.maxReceiveCount (5) */
   readonly maxReceiveCount?: number;
   /**
@@ -120,6 +149,12 @@ export class WritePath extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly batchWriter: PipelineFunction;
+  /** The batch writer's SQS event source on the ingest queue. */
+  readonly eventSourceMapping: EventSourceMapping;
+  /** Whether `eventSourceMapping` publishes its `EventCount` metrics (`eventSourceMetrics`). */
+  readonly eventSourceMetrics: boolean;
+  /** `POWERTOOLS_METRICS_NAMESPACE` of the batch writer. */
+  readonly metricsNamespace: string;
   readonly logGroup: LogGroup;
   /** Fires as soon as one message sits in the DLQ (a permanent reject or an exhausted retry). */
   readonly deadLetterAlarm: Alarm;
@@ -137,6 +172,8 @@ export class WritePath extends Construct {
     const timeout = props.timeout ?? Duration.seconds(fnSettings.timeoutSeconds);
     const visibilityTimeout = props.visibilityTimeout ?? defaultVisibilityTimeout(timeout);
     checkVisibilityTimeout(visibilityTimeout, timeout);
+    this.metricsNamespace = props.metricsNamespace ?? 'BatchWritePipeline';
+    this.eventSourceMetrics = props.eventSourceMetrics ?? false;
 
     this.table = this.createTable(props.tableRemovalPolicy ?? RemovalPolicy.RETAIN);
     this.grantedTables = [this.table, ...(props.dataTables ?? []).filter((t) => t !== this.table)];
@@ -154,7 +191,7 @@ export class WritePath extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
     this.batchWriter = this.createFunction(props, timeout);
-    this.batchWriter.consume(this.queue, eventSourceProps(props, fifo));
+    this.eventSourceMapping = this.batchWriter.consume(this.queue, eventSourceProps(props, fifo));
 
     this.deadLetterAlarm = deadLetterAlarm(
       this,
@@ -235,8 +272,8 @@ export class WritePath extends Construct {
     const fn = new PipelineFunction(this, 'BatchWriter', {
       description: 'Applies queued writes to DynamoDB through the WriteBatcher',
       handlerFile: 'functions/batch-writer/handler.ts',
-      serviceName: 'batch-writer',
-      metricsNamespace: props.metricsNamespace ?? 'BatchWritePipeline',
+      serviceName: BATCH_WRITER_SERVICE,
+      metricsNamespace: this.metricsNamespace,
       logLevel: props.logLevel,
       timeout,
       memorySize: props.memoryMiB ?? fnSettings.memoryMiB,
@@ -319,13 +356,16 @@ function checkVisibilityTimeout(visibilityTimeout: Duration, timeout: Duration):
 }
 
 function eventSourceProps(props: WritePathProps, fifo: boolean): SqsEventSourceProps {
-  const maxConcurrency = props.maxConcurrency ?? esSettings.maxConcurrency;
+  const scaling = {
+    reportBatchItemFailures: true,
+    ...scalingProps(props),
+    ...(props.eventSourceMetrics ? { metricsConfig: { metrics: [MetricType.EVENT_COUNT] } } : {}),
+  };
   if (!fifo) {
     return {
-      reportBatchItemFailures: true,
+      ...scaling,
       batchSize: props.batchSize ?? esSettings.batchSize,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(esSettings.maxBatchingWindowSeconds),
-      maxConcurrency,
     };
   }
   const batchSize = props.batchSize ?? FIFO_MAX_BATCH_SIZE;
@@ -340,5 +380,43 @@ function eventSourceProps(props: WritePathProps, fifo: boolean): SqsEventSourceP
       'FIFO queues allow no batching window; leave it unset',
     );
   }
-  return { reportBatchItemFailures: true, batchSize, maxConcurrency };
+  return { ...scaling, batchSize };
+}
+
+/** Standard mode (`maxConcurrency`) or provisioned mode (`provisionedPollers`): never both. */
+function scalingProps(
+  props: WritePathProps,
+): Pick<SqsEventSourceProps, 'maxConcurrency' | 'provisionedPollerConfig'> {
+  const pollers = props.provisionedPollers;
+  if (pollers === undefined) return { maxConcurrency: props.maxConcurrency ?? esSettings.maxConcurrency };
+  if (props.maxConcurrency !== undefined) {
+    throw new ConflictingPropsError(
+      'WritePath',
+      ['provisionedPollers', 'maxConcurrency'],
+      `AWS allows no maximum concurrency in provisioned mode: leave maxConcurrency (${props.maxConcurrency}) unset and bound concurrency with provisionedPollers.maximum (each poller drives up to 10 invocations)`,
+    );
+  }
+  const minimum = pollers.minimum ?? SQS_POLLERS.minimum.low;
+  checkPollers('provisionedPollers.minimum', minimum, SQS_POLLERS.minimum);
+  checkPollers('provisionedPollers.maximum', pollers.maximum, SQS_POLLERS.maximum);
+  if (minimum > pollers.maximum) {
+    throw new InvalidPropError(
+      'WritePath',
+      'provisionedPollers.minimum',
+      String(minimum),
+      `keep it at most provisionedPollers.maximum (${pollers.maximum})`,
+    );
+  }
+  return { provisionedPollerConfig: { minimumPollers: minimum, maximumPollers: pollers.maximum } };
+}
+
+function checkPollers(prop: string, value: number, range: { low: number; high: number }): void {
+  if (!Number.isInteger(value) || value < range.low || value > range.high) {
+    throw new InvalidPropError(
+      'WritePath',
+      prop,
+      String(value),
+      `use ${range.low}..${range.high} (SQS event sources)`,
+    );
+  }
 }

@@ -1,11 +1,27 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, GraphWidget, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { InstanceType, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import {
+  DISPATCHER_METRICS,
+  DISPATCHER_SERVICE,
+  GPU_DIMENSION,
+  GPU_TELEMETRY_METRICS,
+  GPU_WORKER_METRICS,
+  GPU_WORKER_SERVICE,
+} from '../../shared/pipeline/inference/metric-names.ts';
 import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
+import { WRITE_BATCHER_METRICS } from '../../shared/write-batcher/index.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
+import { PipelineDashboard } from '../constructs/dashboard.ts';
+import {
+  DISPATCHER_LAYOUT,
+  GPU_TELEMETRY_LAYOUT,
+  GPU_WORKER_LAYOUT,
+  WRITE_BATCHER_LAYOUT,
+} from '../constructs/dashboard-layouts.ts';
 import { GpuInferenceDispatcher } from '../constructs/gpu-inference-dispatcher.ts';
 import { GpuNetwork, type GpuNetworkProps } from '../constructs/gpu-network.ts';
 import { type GpuModelRepository, GpuWorkerService } from '../constructs/gpu-worker-service.ts';
@@ -48,6 +64,8 @@ export class GpuInferenceStack extends Stack {
   /** The DLQ alarms: each message that dead-letters is an incident. */
   readonly alarms: Alarm[];
   readonly alarmTopic: AlarmTopic;
+  /** Requests, the dispatcher, the gpu-work backlog, the GPU tasks and their GPUs on one dashboard. */
+  readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: GpuInferenceStackProps = {}) {
     super(scope, id, props);
@@ -96,6 +114,7 @@ export class GpuInferenceStack extends Stack {
     // The scaling alarms (backlog, idle) change state as part of normal operation: no notifications.
     this.alarmTopic = new AlarmTopic(this, 'Alarms', { displayName: 'GPU inference alarms' });
     this.alarmTopic.notify(...this.alarms);
+    this.dashboard = this.createDashboard();
 
     new CfnOutput(this, 'JobsTableName', { value: this.jobsTable.tableName });
     new CfnOutput(this, 'InferenceRequestsQueueUrl', { value: this.dispatcher.requestsQueue.queueUrl });
@@ -106,4 +125,95 @@ export class GpuInferenceStack extends Stack {
     new CfnOutput(this, 'GpuWorkDeadLetterQueueUrl', { value: this.workDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
   }
+
+  private createDashboard(): PipelineDashboard {
+    const { dispatcher, workers } = this;
+    const dashboard = new PipelineDashboard(this, 'Dashboard');
+    const fromDispatcher = {
+      label: 'dispatcher',
+      namespace: dispatcher.metricsNamespace,
+      service: DISPATCHER_SERVICE,
+    };
+    const fromWorker = {
+      label: 'GPU worker',
+      namespace: workers.metricsNamespace,
+      service: GPU_WORKER_SERVICE,
+    };
+    dashboard.addSection(
+      'Inference requests',
+      'inference-requests → dispatcher Lambda → jobs table + gpu-work',
+    );
+    dashboard.addQueue('inference-requests', dispatcher.requestsQueue, dispatcher.deadLetterQueue);
+    dashboard.addFunction('dispatcher', dispatcher.function);
+    dashboard.addAppMetrics({ ...fromDispatcher, names: DISPATCHER_METRICS, layout: DISPATCHER_LAYOUT });
+    dashboard.addAppMetrics({
+      ...fromDispatcher,
+      names: WRITE_BATCHER_METRICS,
+      layout: WRITE_BATCHER_LAYOUT,
+    });
+    dashboard.addLogQuery(
+      'dispatcher: config snapshot version adopted',
+      [dispatcher.logGroup],
+      DISPATCHER_SNAPSHOT_VERSION_QUERY,
+    );
+    dashboard.addSection('GPU work', 'gpu-work backlog → ECS GPU service (scales from zero) → jobs table');
+    dashboard.addQueue(
+      'gpu-work',
+      this.workQueue,
+      this.workDeadLetterQueue,
+      GpuWorkerService.backlogMetric(this.workQueue),
+    );
+    dashboard.addGraphs(...taskGraphs(workers));
+    dashboard.addAppMetrics({ ...fromWorker, names: GPU_WORKER_METRICS, layout: GPU_WORKER_LAYOUT });
+    // Each task is given one GPU, which it sees as index 0: the workers' GPUs are all `gpu` = 0.
+    dashboard.addAppMetrics({
+      ...fromWorker,
+      names: GPU_TELEMETRY_METRICS,
+      layout: GPU_TELEMETRY_LAYOUT,
+      dimensions: { [GPU_DIMENSION]: '0' },
+    });
+    dashboard.addAppMetrics({ ...fromWorker, names: WRITE_BATCHER_METRICS, layout: WRITE_BATCHER_LAYOUT });
+    return dashboard;
+  }
+}
+
+/** The dispatcher logs each snapshot it adopts (`adopted snapshot`: `stableVersion`, `candidateVersion`). */
+const DISPATCHER_SNAPSHOT_VERSION_QUERY = [
+  'filter message = "adopted snapshot"',
+  'stats max(stableVersion) as stable, max(candidateVersion) as candidate by bin(5m)',
+];
+
+/** The GPU service's tasks (Container Insights) and its CPU and memory use (AWS/ECS). */
+function taskGraphs(workers: GpuWorkerService): GraphWidget[] {
+  const dimensionsMap = {
+    ClusterName: workers.cluster.clusterName,
+    ServiceName: workers.service.serviceName,
+  };
+  const tasks = (metricName: string) =>
+    new Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName,
+      dimensionsMap,
+      period: Duration.minutes(1),
+      statistic: Stats.MAXIMUM,
+      label: metricName,
+    });
+  const options = { period: Duration.minutes(1), statistic: Stats.AVERAGE };
+  return [
+    new GraphWidget({
+      title: 'GPU tasks: running / desired / pending',
+      left: ['RunningTaskCount', 'DesiredTaskCount', 'PendingTaskCount'].map(tasks),
+      width: 8,
+      height: 6,
+    }),
+    new GraphWidget({
+      title: 'GPU tasks: CPU and memory utilisation (%)',
+      left: [
+        workers.service.metricCpuUtilization({ ...options, label: 'CPU' }),
+        workers.service.metricMemoryUtilization({ ...options, label: 'memory' }),
+      ],
+      width: 8,
+      height: 6,
+    }),
+  ];
 }

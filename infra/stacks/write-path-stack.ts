@@ -1,6 +1,21 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import {
+  BATCH_WRITER_METRICS,
+  BATCH_WRITER_SERVICE,
+  SNAPSHOT_PUBLISHER_METRICS,
+  SNAPSHOT_PUBLISHER_SERVICE,
+} from '../../shared/pipeline/metric-names.ts';
+import { SNAPSHOT_READER_METRICS } from '../../shared/snapshots/index.ts';
+import { WRITE_BATCHER_METRICS } from '../../shared/write-batcher/index.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
+import { PipelineDashboard } from '../constructs/dashboard.ts';
+import {
+  BATCH_WRITER_LAYOUT,
+  SNAPSHOT_PUBLISHER_LAYOUT,
+  SNAPSHOT_READER_LAYOUT,
+  WRITE_BATCHER_LAYOUT,
+} from '../constructs/dashboard-layouts.ts';
 import { Snapshots, type SnapshotsProps } from '../constructs/snapshots.ts';
 import { WritePath, type WritePathProps } from '../constructs/write-path.ts';
 
@@ -23,6 +38,8 @@ export class WritePathStack extends Stack {
   readonly writePath: WritePath;
   readonly snapshots: Snapshots;
   readonly alarmTopic: AlarmTopic;
+  /** Ingest traffic and backlog, the batch writer, its writes and config snapshots on one dashboard. */
+  readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: WritePathStackProps = {}) {
     super(scope, id, {
@@ -35,6 +52,7 @@ export class WritePathStack extends Stack {
     this.writePath.useSnapshots(this.snapshots);
     this.alarmTopic = new AlarmTopic(this, 'Alarms', { displayName: 'Batch-write pipeline alarms' });
     this.alarmTopic.notify(...this.writePath.alarms, this.snapshots.deadLetterAlarm);
+    this.dashboard = this.createDashboard();
 
     new CfnOutput(this, 'TableName', { value: this.writePath.table.tableName });
     new CfnOutput(this, 'IngestQueueUrl', { value: this.writePath.queue.queueUrl });
@@ -50,4 +68,62 @@ export class WritePathStack extends Stack {
       value: this.snapshots.changesDeadLetterQueue.queueUrl,
     });
   }
+
+  private createDashboard(): PipelineDashboard {
+    const { writePath, snapshots } = this;
+    const dashboard = new PipelineDashboard(this, 'Dashboard');
+    const batchWriter = { namespace: writePath.metricsNamespace, service: BATCH_WRITER_SERVICE };
+    dashboard.addSection('Ingest', 'SQS ingest queue → batch-writer Lambda (its event source) → DynamoDB');
+    dashboard.addQueue('ingest', writePath.queue, writePath.deadLetterQueue);
+    if (writePath.eventSourceMetrics)
+      dashboard.addEventSourceMetrics('ingest event source', writePath.eventSourceMapping);
+    dashboard.addFunction('batch writer', writePath.batchWriter);
+    dashboard.addSection(
+      'Writes',
+      'What the batch writer and its WriteBatcher count (EMF, dimension `service`)',
+    );
+    dashboard.addAppMetrics({
+      label: 'batch writer',
+      ...batchWriter,
+      names: BATCH_WRITER_METRICS,
+      layout: BATCH_WRITER_LAYOUT,
+    });
+    dashboard.addAppMetrics({
+      label: 'batch writer',
+      ...batchWriter,
+      names: WRITE_BATCHER_METRICS,
+      layout: WRITE_BATCHER_LAYOUT,
+    });
+    dashboard.addSection(
+      'Config snapshots',
+      'The version each reader serves, its refresh failures, and the config-changes publisher',
+    );
+    dashboard.addAppMetrics({
+      label: 'batch writer',
+      ...batchWriter,
+      names: SNAPSHOT_READER_METRICS,
+      layout: SNAPSHOT_READER_LAYOUT,
+    });
+    dashboard.addLogQuery(
+      'batch writer: config snapshot version served',
+      [writePath.logGroup],
+      BATCH_WRITER_SNAPSHOT_VERSION_QUERY,
+    );
+    dashboard.addQueue('config changes', snapshots.changesQueue, snapshots.changesDeadLetterQueue);
+    dashboard.addFunction('snapshot publisher', snapshots.publisher);
+    dashboard.addAppMetrics({
+      label: 'snapshot publisher',
+      namespace: snapshots.metricsNamespace,
+      service: SNAPSHOT_PUBLISHER_SERVICE,
+      names: SNAPSHOT_PUBLISHER_METRICS,
+      layout: SNAPSHOT_PUBLISHER_LAYOUT,
+    });
+    return dashboard;
+  }
 }
+
+/** The batch writer logs the version it routed each batch by (`batch processed`, `snapshotVersion`). */
+const BATCH_WRITER_SNAPSHOT_VERSION_QUERY = [
+  'filter ispresent(snapshotVersion)',
+  'stats max(snapshotVersion) as newest, min(snapshotVersion) as oldest by bin(5m)',
+];

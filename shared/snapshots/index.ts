@@ -2,6 +2,7 @@
 export { parseJson } from './codec.ts';
 export { type DiffEntry, diffDocuments } from './diff.ts';
 export * from './errors.ts';
+export { SNAPSHOT_READER_METRICS } from './metric-names.ts';
 export { type SnapshotContext, snapshotMiddleware } from './middleware.ts';
 export { SnapshotPublisher } from './publisher.ts';
 export { createSnapshotReader, type SnapshotReader } from './reader.ts';

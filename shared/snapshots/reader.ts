@@ -20,6 +20,7 @@ import {
   SnapshotNotLoadedError,
 } from './errors.ts';
 import { loadVersion } from './load.ts';
+import { SNAPSHOT_READER_METRICS } from './metric-names.ts';
 import { type Caller, inRollout } from './rollout.ts';
 import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from './settings.ts';
 import { DynamoDbSnapshotStore } from './store.ts';
@@ -362,8 +363,8 @@ export class SnapshotReader<T = unknown> {
       errorCode: error.code,
       error,
     });
-    this.metrics?.addMetric('SnapshotRefreshFailed', MetricUnit.Count, 1);
-    this.metrics?.addMetric('SnapshotStaleAge', MetricUnit.Seconds, ageMs / 1000);
+    this.metrics?.addMetric(SNAPSHOT_READER_METRICS.SnapshotRefreshFailed, MetricUnit.Count, 1);
+    this.metrics?.addMetric(SNAPSHOT_READER_METRICS.SnapshotStaleAge, MetricUnit.Seconds, ageMs / 1000);
     return { status: 'stale', error, ageMs };
   }
 

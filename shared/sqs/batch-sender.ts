@@ -171,7 +171,8 @@ export class SqsBatchSender implements AsyncDisposable {
 
   /**
    * Sends one message; resolves with its receipt once SQS accepted it. Rejects with a typed error:
-   * at once for what SQS would refuse (too large, bad characters, FIFO without a group id, closed),
+   * at once for what SQS would refuse (too large, bad characters, FIFO without a group id, a group
+   * id SQS would refuse, closed),
    * or when SQS refused it or every attempt failed.
    */
   async send(entry: SendEntry): Promise<SendReceipt> {
@@ -240,7 +241,9 @@ export class SqsBatchSender implements AsyncDisposable {
     const pending: Pending = {
       entry,
       bytes,
-      group: entry.messageGroupId,
+      // A standard queue's MessageGroupId is a fair-queue tenant, not an ordering group: its
+      // messages may share requests and go out in parallel.
+      group: this.fifo ? entry.messageGroupId : undefined,
       seq: ++this.seq,
       receipt,
       resolve,

@@ -33,6 +33,37 @@ export class MissingGroupIdError extends SqsSendError {
   }
 }
 
+/**
+ * A `messageGroupId` SQS would refuse: it must be 1 to 128 characters, each a letter, a digit or
+ * ASCII punctuation (on a standard queue it is the fair-queue tenant). It was not sent.
+ */
+export class InvalidGroupIdError extends SqsSendError {
+  readonly code = 'INVALID_GROUP_ID';
+  constructor(
+    readonly groupId: string,
+    detail: string,
+  ) {
+    super(`messageGroupId ${quote(groupId)}: ${detail}`);
+  }
+}
+
+/**
+ * A message's tenant (its fair-queue `MessageGroupId` on a standard queue) is not one SQS accepts,
+ * could not be computed, or was given where it has no meaning (a FIFO queue, next to `groupId`).
+ * `tenant` is the value as received; `target` names the message (`table` and key). It was not sent.
+ */
+export class InvalidTenantError extends SqsSendError {
+  readonly code = 'INVALID_TENANT';
+  constructor(
+    readonly tenant: unknown,
+    readonly target: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`tenant${tenant === undefined ? '' : ` ${describe(tenant)}`} of ${target}: ${detail}`, options);
+  }
+}
+
 /** `send()` after `close()`. */
 export class SenderClosedError extends SqsSendError {
   readonly code = 'SENDER_CLOSED';
@@ -75,4 +106,21 @@ export function failureReason(error: unknown): string {
   if (error instanceof SqsRejectedError) return error.sqsCode;
   if (error instanceof PipelineError) return error.code;
   return error instanceof Error ? error.name : 'UNKNOWN';
+}
+
+/** A value for an error message: JSON-quoted, long ones cut at 140 characters. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 140 ? `${value.slice(0, 140)}…` : value);
+}
+
+/** A tenant as received, for an error message: a string quoted, anything else as JSON (cut at 140). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 140 ? `${text.slice(0, 140)}…` : text;
 }

@@ -1,5 +1,10 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { InvalidMessageBodyError, MessageTooLargeError, MissingGroupIdError } from './errors.ts';
+import {
+  InvalidGroupIdError,
+  InvalidMessageBodyError,
+  MessageTooLargeError,
+  MissingGroupIdError,
+} from './errors.ts';
 
 /** SQS service limits (2025: messages and batch requests up to 1 MiB). */
 export const sqsLimits = {
@@ -11,6 +16,8 @@ export const sqsLimits = {
   maxMessageBytes: 1_048_576,
   /** Bytes of one SendMessageBatch: the sum of its messages. */
   maxRequestBytes: 1_048_576,
+  /** Characters of a MessageGroupId (FIFO group, or fair-queue tenant on a standard queue). */
+  maxGroupIdLength: 128,
 } as const;
 
 /** One message as the low-level sender takes it. */
@@ -18,7 +25,10 @@ export interface SendEntry {
   /** The message body; 1 byte to 1 MiB of characters SQS allows. */
   readonly body: string;
   readonly messageAttributes?: Readonly<Record<string, MessageAttributeValue>>;
-  /** Required on FIFO queues. */
+  /**
+   * FIFO queues: the ordering group, required. Standard queues: the fair-queue tenant, optional
+   * (no ordering). 1 to 128 letters, digits and ASCII punctuation either way.
+   */
   readonly messageGroupId?: string;
   /** FIFO queues without content-based deduplication need one. */
   readonly messageDeduplicationId?: string;
@@ -72,6 +82,10 @@ export function checkEntry(
     if (value.StringValue !== undefined) checkCharacters(`messageAttributes.${name}`, value.StringValue);
   }
   if (queue.fifo && !entry.messageGroupId) throw new MissingGroupIdError(queue.url);
+  if (entry.messageGroupId !== undefined) {
+    const problem = groupIdProblem(entry.messageGroupId);
+    if (problem) throw new InvalidGroupIdError(entry.messageGroupId, problem);
+  }
   const bytes = entryBytes(entry);
   if (bytes > maxBytes) throw new MessageTooLargeError(bytes, maxBytes);
   return bytes;
@@ -82,6 +96,25 @@ function checkCharacters(where: string, text: string): void {
   if (!bad) return;
   const hex = bad.codePoint.toString(16).toUpperCase().padStart(4, '0');
   throw new InvalidMessageBodyError(where, `character U+${hex} at index ${bad.index} is not allowed by SQS`);
+}
+
+// A MessageGroupId may hold letters, digits and ASCII punctuation: together, U+0021..U+007E (printable
+// ASCII without the space).
+const GROUP_ID_DISALLOWED = /[^\u0021-\u007E]/u;
+
+/**
+ * Why SQS would refuse `value` as a MessageGroupId (a FIFO group or a fair-queue tenant), in words;
+ * undefined when it is acceptable: 1 to 128 characters, each `A-Z a-z 0-9` or ASCII punctuation.
+ */
+export function groupIdProblem(value: string): string | undefined {
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > sqsLimits.maxGroupIdLength) {
+    return `is ${value.length} characters long; SQS allows 1 to ${sqsLimits.maxGroupIdLength}`;
+  }
+  const bad = GROUP_ID_DISALLOWED.exec(value);
+  if (!bad) return undefined;
+  const hex = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return `character U+${hex} at index ${bad.index} is not allowed (only letters, digits and ASCII punctuation)`;
 }
 
 /** FIFO queue URLs end in `.fifo`. */

@@ -1,6 +1,7 @@
 // The public API of the write-batcher library: code outside shared/write-batcher/ imports from here only.
 
 export * from './errors.ts';
+export { WRITE_BATCHER_METRICS } from './metric-names.ts';
 export { finalOutcome } from './outcome.ts';
 export type {
   Deadline,

@@ -75,12 +75,18 @@ export function arnOf(logicalId: string): unknown {
 }
 
 /**
- * Renders an `Fn::Join` of literal strings and `Ref`s as a string, each `Ref` as `<Ref:logicalId>`,
- * so a test can parse a JSON environment variable that embeds a resource name.
+ * Renders an `Fn::Join` of literal strings, `Ref`s and `Fn::GetAtt`s as a string, each `Ref` as
+ * `<Ref:logicalId>` and each `Fn::GetAtt` as `<GetAtt:logicalId.Attribute>`, so a test can parse a
+ * JSON document (an environment variable, a dashboard body) that embeds resource names.
  */
 export function renderJoin(value: unknown): string {
   const join = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return join[1]
-    .map((part) => (typeof part === 'string' ? part : `<Ref:${(part as { Ref: string }).Ref}>`))
-    .join(join[0]);
+  return join[1].map(renderToken).join(join[0]);
+}
+
+function renderToken(part: unknown): string {
+  if (typeof part === 'string') return part;
+  const token = part as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  if (token['Fn::GetAtt']) return `<GetAtt:${token['Fn::GetAtt'].join('.')}>`;
+  return `<Ref:${token.Ref}>`;
 }

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidPropError } from '../../infra/constructs/errors.ts';
+import { ConflictingPropsError, InvalidPropError } from '../../infra/constructs/errors.ts';
 import type { WritePathProps } from '../../infra/constructs/write-path.ts';
 import { logicalIdOf, statementsOfRole, tempOutdir, writePathFixture } from './support.ts';
 
@@ -117,6 +117,55 @@ describe('FIFO', () => {
   });
 });
 
+describe('in provisioned mode', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(
+      writePathFixture({ provisionedPollers: { minimum: 5, maximum: 50 }, eventSourceMetrics: true }, outdir)
+        .stack,
+    );
+  });
+
+  it('gives the event source the pollers and no maximum concurrency', () => {
+    // Act
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
+    // Assess
+    expect(mapping?.Properties.ProvisionedPollerConfig).toEqual({ MinimumPollers: 5, MaximumPollers: 50 });
+    expect(mapping?.Properties.ScalingConfig).toBeUndefined();
+  });
+
+  it('turns on the event source EventCount metrics', () => {
+    // Act
+    const act = () =>
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        MetricsConfig: { Metrics: ['EventCount'] },
+      });
+    // Assess
+    expect(act).not.toThrow();
+  });
+
+  it("keeps AWS's fewest pollers when only the maximum is given", () => {
+    // Act
+    const { stack } = writePathFixture({ provisionedPollers: { maximum: 10 } }, outdir);
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 10 },
+    });
+  });
+});
+
+describe('in standard mode', () => {
+  it('has no pollers and no event source metrics by default', () => {
+    // Act
+    const template = Template.fromStack(writePathFixture(undefined, outdir).stack);
+    // Assess
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
+    expect(mapping?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 10 });
+    expect(mapping?.Properties.ProvisionedPollerConfig).toBeUndefined();
+    expect(mapping?.Properties.MetricsConfig).toBeUndefined();
+  });
+});
+
 describe('with tracing', () => {
   it('allows X-Ray on any resource, the only wildcard, and still passes cdk-nag', () => {
     // Prepare
@@ -155,11 +204,43 @@ describe('rejects props it cannot deploy', () => {
       /deadlineMargin is 10 seconds; keep it below the function timeout \(10 seconds\)/,
     ],
     ['a receive count of 0', { maxReceiveCount: 0 }, /maxReceiveCount is 0; use 1\.\.1000/],
+    [
+      'one poller at least',
+      { provisionedPollers: { minimum: 1, maximum: 10 } },
+      /provisionedPollers\.minimum is 1; use 2\.\.200/,
+    ],
+    [
+      'more pollers than SQS event sources allow',
+      { provisionedPollers: { maximum: 2001 } },
+      /provisionedPollers\.maximum is 2001; use 2\.\.2000/,
+    ],
+    [
+      'a fractional poller count',
+      { provisionedPollers: { maximum: 2.5 } },
+      /provisionedPollers\.maximum is 2\.5; use 2\.\.2000/,
+    ],
+    [
+      'a minimum over the maximum',
+      { provisionedPollers: { minimum: 20, maximum: 10 } },
+      /provisionedPollers\.minimum is 20; keep it at most provisionedPollers\.maximum \(10\)/,
+    ],
   ])('%s', (_name, props, message) => {
     // Act
     const act = () => writePathFixture(props, outdir);
     // Assess
     expect(act).toThrow(InvalidPropError);
     expect(act).toThrow(message);
+  });
+});
+
+describe('rejects provisioned mode with a maximum concurrency', () => {
+  it('naming both props and what to change', () => {
+    // Act
+    const act = () => writePathFixture({ provisionedPollers: { maximum: 10 }, maxConcurrency: 20 }, outdir);
+    // Assess
+    expect(act).toThrow(ConflictingPropsError);
+    expect(act).toThrow(
+      /WritePath provisionedPollers and maxConcurrency cannot be combined; .*leave maxConcurrency \(20\) unset/,
+    );
   });
 });

@@ -8,6 +8,7 @@ import { DEFAULT_STACK_FILE } from '../../local/resources/stack-file.ts';
 import type { CliIo } from '../io.ts';
 import { DEFAULT_FIFO_GROUPS } from './fifo-group.ts';
 import {
+  attributeName,
   integer,
   keyDistribution,
   MAX_ITEM_BYTES,
@@ -15,6 +16,7 @@ import {
   rate,
   type SendFlags,
   tableName,
+  tenantId,
 } from './flags.ts';
 import { runSend } from './run.ts';
 
@@ -51,6 +53,12 @@ export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Com
       `FIFO: message groups, by a hash of the key (default ${DEFAULT_FIFO_GROUPS})`,
       integer(1),
     )
+    .addOption(
+      new Option('--tenant-key <attribute>', 'standard queues: tenant (fair queues) = this item attribute')
+        .argParser(attributeName)
+        .conflicts('tenant'),
+    )
+    .option('--tenant <id>', 'standard queues: one tenant (fair queues) for every message', tenantId)
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress output')
     .action(async (file: string | undefined, flags: SendFlags, command: Command) => {

@@ -5,13 +5,15 @@
 
 import { InvalidArgumentError } from 'commander';
 import { validateMessage } from '../../contract/index.ts';
-import { sqsLimits } from '../../sqs/index.ts';
+import { writePathSettings } from '../../pipeline/settings.ts';
+import { groupIdProblem, sqsLimits } from '../../sqs/index.ts';
 import { UsageError } from '../errors.ts';
 import type { QueueFlags } from './queue.ts';
+import type { TenantFlags } from './tenant.ts';
 import type { KeyDistribution } from './workload.ts';
 
 /** The options of `pipeline send`, as commander parses them. */
-export interface SendFlags extends QueueFlags {
+export interface SendFlags extends QueueFlags, TenantFlags {
   readonly count?: number;
   readonly keyDist: KeyDistribution;
   readonly keys: number;
@@ -38,6 +40,13 @@ const SYNTHETIC_FLAGS = [
   'table',
   'seed',
 ] as const satisfies readonly (keyof SendFlags)[];
+
+/** Attributes of a synthetic item a `--tenant-key` can name (`data` is padding). */
+export const SYNTHETIC_TENANT_KEYS = [
+  writePathSettings.table.partitionKey,
+  writePathSettings.table.sortKey,
+  'seq',
+] as const;
 
 /** Most distinct keys of a synthetic workload. */
 export const MAX_KEYS = 10_000_000;
@@ -73,6 +82,25 @@ export function checkSourceFlags(
   if (flags.shuffleVersions && !flags.versions) {
     throw new UsageError('--shuffle-versions needs --versions (there is no version order to shuffle)');
   }
+  const tenantKeys: readonly string[] = SYNTHETIC_TENANT_KEYS;
+  if (file === undefined && flags.tenantKey !== undefined && !tenantKeys.includes(flags.tenantKey)) {
+    throw new UsageError(
+      `--tenant-key ${flags.tenantKey}: synthetic items have no such attribute; use one of ${tenantKeys.join(', ')} (e.g. ${tenantKeys[0]} with --key-dist zipf:<s> for noisy tenants)`,
+    );
+  }
+}
+
+/**
+ * Refuses tenant flags for a FIFO queue: its MessageGroupId is the ordering group (`--fifo-groups`),
+ * and tenants (SQS fair queues) are for standard queues.
+ */
+export function checkTenantFlags(flags: TenantFlags, queueUrl: string, fifo: boolean): void {
+  const given = flags.tenant !== undefined ? '--tenant' : flags.tenantKey !== undefined ? '--tenant-key' : '';
+  if (fifo && given) {
+    throw new UsageError(
+      `${given} applies to standard queues (SQS fair queues) only; ${queueUrl} is a FIFO queue, whose message groups come from --fifo-groups`,
+    );
+  }
 }
 
 /** Parser of an integer flag in `min..max`. */
@@ -105,6 +133,20 @@ export function keyDistribution(value: string): KeyDistribution {
     throw new InvalidArgumentError('expected uniform or zipf:<s> with s ≥ 0 (e.g. zipf:1.1)');
   }
   return { kind: 'zipf', s };
+}
+
+/** Parser of `--tenant`: a MessageGroupId SQS accepts. */
+export function tenantId(value: string): string {
+  const problem = groupIdProblem(value);
+  if (problem)
+    throw new InvalidArgumentError(`expected 1-128 letters, digits and ASCII punctuation; ${problem}`);
+  return value;
+}
+
+/** Parser of `--tenant-key`: an attribute name. */
+export function attributeName(value: string): string {
+  if (value.length === 0) throw new InvalidArgumentError('expected an attribute name');
+  return value;
 }
 
 /** Parser of `--table`: a logical table name the contract accepts. */

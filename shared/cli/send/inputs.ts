@@ -5,6 +5,7 @@
 
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { TenantOption } from '../../sqs/index.ts';
 import { MalformedLineError, SourceReadError } from '../errors.ts';
 import { BadLineError, type JsonlMessage, parseLines } from './jsonl.ts';
 import { generateWorkload, type InvalidKind, type WorkloadOptions } from './workload.ts';
@@ -31,23 +32,34 @@ export function syntheticSource(options: WorkloadOptions): Source {
   return { name: 'synthetic', total: options.count, messages: messages() };
 }
 
-/** A file is checked whole first (nothing is sent if any line is bad), then read again to send. */
-export async function fileSource(path: string, signal: AbortSignal | undefined): Promise<Source> {
+/**
+ * A file is checked whole first (nothing is sent if any line is bad, its `tenant` included), then
+ * read again to send.
+ */
+export async function fileSource(
+  path: string,
+  signal: AbortSignal | undefined,
+  tenant?: TenantOption,
+): Promise<Source> {
   let total = 0;
   try {
-    for await (const _ of parseLines(path, lines(await openFile(path), signal))) total++;
+    for await (const _ of parseLines(path, lines(await openFile(path), signal), tenant)) total++;
   } catch (error) {
     if (error instanceof BadLineError) throw new MalformedLineError(path, error.line, error.message, 0);
     throw error;
   }
   const again = await openFile(path);
-  return { name: path, total, messages: parseLines(path, lines(again, signal)) };
+  return { name: path, total, messages: parseLines(path, lines(again, signal), tenant) };
 }
 
 /** Stdin is read once: a bad line stops the run after the lines before it were sent. */
-export function stdinSource(stdin: NodeJS.ReadableStream, signal: AbortSignal | undefined): Source {
+export function stdinSource(
+  stdin: NodeJS.ReadableStream,
+  signal: AbortSignal | undefined,
+  tenant?: TenantOption,
+): Source {
   const name = 'stdin';
-  return { name, messages: parseLines(name, lines(stdin, signal)) };
+  return { name, messages: parseLines(name, lines(stdin, signal), tenant) };
 }
 
 async function openFile(path: string): Promise<NodeJS.ReadableStream> {

@@ -6,7 +6,7 @@
 
 import { type Message, validateMessage } from '../../contract/index.ts';
 import { PipelineError } from '../../core/errors.ts';
-import { checkEntry, messageEntry, sqsLimits } from '../../sqs/index.ts';
+import { checkEntry, messageEntry, sqsLimits, type TenantOption } from '../../sqs/index.ts';
 import { SourceReadError } from '../errors.ts';
 import { keyOf } from './fifo-group.ts';
 
@@ -29,14 +29,21 @@ export class BadLineError extends Error {
   }
 }
 
-/** The messages of JSONL `input` (named `name` in errors), blank lines skipped, 1-based line numbers. */
-export async function* parseLines(name: string, input: AsyncIterable<string>): AsyncGenerator<JsonlMessage> {
+/**
+ * The messages of JSONL `input` (named `name` in errors), blank lines skipped, 1-based line numbers.
+ * With `tenant`, a line whose tenant SQS would refuse is a bad line too.
+ */
+export async function* parseLines(
+  name: string,
+  input: AsyncIterable<string>,
+  tenant?: TenantOption,
+): AsyncGenerator<JsonlMessage> {
   let line = 0;
   try {
     for await (const text of input) {
       line++;
       if (text.trim() === '') continue;
-      const message = parseLine(text, line);
+      const message = parseLine(text, line, tenant);
       yield { key: keyOf(message), message };
     }
   } catch (error) {
@@ -45,7 +52,7 @@ export async function* parseLines(name: string, input: AsyncIterable<string>): A
   }
 }
 
-function parseLine(text: string, line: number): Message {
+function parseLine(text: string, line: number, tenant: TenantOption | undefined): Message {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -54,7 +61,11 @@ function parseLine(text: string, line: number): Message {
   }
   try {
     const message = validateMessage(json);
-    checkEntry(messageEntry(message), { url: '', fifo: false }, sqsLimits.maxMessageBytes);
+    checkEntry(
+      messageEntry(message, {}, undefined, tenant),
+      { url: '', fifo: false },
+      sqsLimits.maxMessageBytes,
+    );
     return message;
   } catch (error) {
     if (!(error instanceof PipelineError)) throw error;

@@ -9,12 +9,13 @@ import { isFifoQueueUrl, PipelineProducer } from '../../sqs/index.ts';
 import { MalformedLineError, UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import { fifoMessageIds } from './fifo-group.ts';
-import { checkSourceFlags, type SendFlags } from './flags.ts';
+import { checkSourceFlags, checkTenantFlags, type SendFlags } from './flags.ts';
 import { fileSource, type Source, stdinSource, syntheticSource } from './inputs.ts';
 import { BadLineError } from './jsonl.ts';
 import { startProgress } from './progress.ts';
 import { resolveTarget } from './queue.ts';
 import { formatSummary, type SendSummary, summarize } from './summary.ts';
+import { rawBodyTenant, tenantOption } from './tenant.ts';
 
 /**
  * Sends `file` (`-` for stdin; `undefined` for the synthetic workload) and prints the summary.
@@ -31,9 +32,16 @@ export async function runSend(
   const source = await openSource(file, flags, io);
   const target = await resolveTarget(flags, userSet('queue'), io.cwd);
   const fifo = isFifoQueueUrl(target.queueUrl);
-  if (!fifo && flags.fifoGroups !== undefined) {
+  try {
+    if (!fifo && flags.fifoGroups !== undefined) {
+      throw new UsageError(
+        `--fifo-groups applies to FIFO queues only; ${target.queueUrl} is a standard queue`,
+      );
+    }
+    checkTenantFlags(flags, target.queueUrl, fifo);
+  } catch (error) {
     target.client.destroy();
-    throw new UsageError(`--fifo-groups applies to FIFO queues only; ${target.queueUrl} is a standard queue`);
+    throw error;
   }
 
   const producer = new PipelineProducer({
@@ -41,6 +49,7 @@ export async function runSend(
     client: target.client,
     maxInFlight: flags.concurrency,
     maxDelayMs: flags.maxDelayMs,
+    tenant: tenantOption(flags),
   });
   const fifoIds = fifoMessageIds(fifo, flags.fifoGroups);
 
@@ -64,7 +73,7 @@ export async function runSend(
           const { body } = outgoing;
           const { receipt } = await producer.sender.enqueue({
             body,
-            messageGroupId: ids.groupId,
+            messageGroupId: ids.groupId ?? rawBodyTenant(flags, body),
             messageDeduplicationId: ids.dedupId,
           });
           receipt.then(
@@ -116,5 +125,8 @@ async function openSource(file: string | undefined, flags: SendFlags, io: CliIo)
       seed: flags.seed,
     });
   }
-  return file === '-' ? stdinSource(io.stdin, io.signal) : await fileSource(resolve(io.cwd, file), io.signal);
+  const tenant = tenantOption(flags);
+  return file === '-'
+    ? stdinSource(io.stdin, io.signal, tenant)
+    : await fileSource(resolve(io.cwd, file), io.signal, tenant);
 }

@@ -113,7 +113,10 @@ export interface LocalDeployment {
   /** Queue ARN → its `AWS::SQS::QueuePolicy` documents. */
   readonly queuePolicies: ReadonlyMap<string, readonly PolicyDocument[]>;
   readonly ecsServices: readonly LocalEcsService[];
-  /** Resource type → how many the local cloud leaves out (VPC, alarms, keys …), in template order. */
+  /**
+   * Resource type → how many the local cloud leaves out (VPC, alarms, keys …), in template order; also
+   * `Type.Property` for a property of an emulated resource it ignores (provisioned pollers).
+   */
   readonly notEmulated: ReadonlyMap<string, number>;
 }
 
@@ -131,6 +134,9 @@ const EMULATED = new Set([
   'AWS::ECS::Cluster',
   'AWS::CDK::Metadata',
 ]);
+
+/** Event source mapping properties the local poller ignores (listed in `notEmulated` as `Type.Property`). */
+const NOT_EMULATED_MAPPING_PROPERTIES = ['ProvisionedPollerConfig', 'MetricsConfig'] as const;
 
 /**
  * Resolves every stack of `assembly` against the local cloud (stable physical names, cross-stack
@@ -239,6 +245,13 @@ export function planDeployment(assembly: CloudAssembly, identity: LocalCloudIden
         case 'AWS::Lambda::EventSourceMapping': {
           const props = resolver.properties(logicalId);
           const scaling = props.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+          // Locally the poller scales by MaximumConcurrency alone: provisioned pollers and the event
+          // source's own metrics are left out, and listed as such.
+          for (const key of NOT_EMULATED_MAPPING_PROPERTIES) {
+            if (props[key] === undefined) continue;
+            const name = `${resource.Type}.${key}`;
+            plan.notEmulated.set(name, (plan.notEmulated.get(name) ?? 0) + 1);
+          }
           plan.eventSourceMappings.push({
             ...where,
             functionName: String(props.FunctionName),

@@ -1,3 +1,4 @@
+import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { processIngestBatch } from '../../../../functions/batch-writer/core.ts';
 import type { DeadLetter, DeadLetterSink } from '../../../../shared/pipeline/dead-letter.ts';
@@ -14,6 +15,12 @@ class RecordingSink implements DeadLetterSink {
     if (this.accept) this.letters.push(...letters);
     return letters.map(() => this.accept);
   }
+}
+
+/** A record from a FIFO queue (its event source ARN ends in `.fifo`), in message group `groupId`. */
+function fifoRecord(body: unknown, groupId: string): SQSRecord {
+  const record = sqsRecord(body, { groupId });
+  return { ...record, eventSourceARN: `${record.eventSourceARN}.fifo` };
 }
 
 function setup() {
@@ -101,11 +108,11 @@ describe('processIngestBatch', () => {
     db.fault = (command) =>
       JSON.stringify(command.input).includes('"S":"bad"') ? awsError('ThrottlingException') : undefined;
     const records = [
-      sqsRecord(putMessage('x'), { groupId: 'g1' }),
-      sqsRecord(putMessage('bad', {}, 1), { groupId: 'g1' }),
-      sqsRecord(putMessage('y'), { groupId: 'g1' }),
-      sqsRecord('invalid', { groupId: 'g1' }),
-      sqsRecord(putMessage('z'), { groupId: 'g2' }),
+      fifoRecord(putMessage('x'), 'g1'),
+      fifoRecord(putMessage('bad', {}, 1), 'g1'),
+      fifoRecord(putMessage('y'), 'g1'),
+      fifoRecord('invalid', 'g1'),
+      fifoRecord(putMessage('z'), 'g2'),
     ];
     const result = await processIngestBatch(records, { ...deps, deadline: { at: Date.now() + 30 } });
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
@@ -113,6 +120,55 @@ describe('processIngestBatch', () => {
       records[2]!.messageId,
       records[3]!.messageId,
     ]);
+  });
+
+  it('fails only the failing message of a fair-queue tenant on a standard queue (no group order to keep)', async () => {
+    // Prepare: a standard queue's records carry MessageGroupId too when producers tag tenants.
+    const { db, deadLetters, deps } = setup();
+    db.fault = (command) =>
+      JSON.stringify(command.input).includes('"S":"bad"') ? awsError('ThrottlingException') : undefined;
+    const records = [
+      sqsRecord(putMessage('x'), { groupId: 'tenant-1' }),
+      sqsRecord(putMessage('bad', {}, 1), { groupId: 'tenant-1' }),
+      sqsRecord(putMessage('y'), { groupId: 'tenant-1' }),
+      sqsRecord('invalid', { groupId: 'tenant-1' }),
+    ];
+    // Act
+    const result = await processIngestBatch(records, { ...deps, deadline: { at: Date.now() + 30 } });
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.messageId }]);
+    expect(db.item(itemsTarget.tableName, 'y')).toBeDefined();
+    expect(deadLetters.letters.map((l) => [l.messageId, l.messageGroupId])).toEqual([
+      [records[3]!.messageId, 'tenant-1'],
+    ]);
+  });
+
+  it('coalesces writes to one item across tenants on a standard queue, the last one winning', async () => {
+    // Prepare
+    const { db, deps } = setup();
+    const records = [
+      sqsRecord(putMessage('a', { n: 1 }), { groupId: 'tenant-1' }),
+      sqsRecord(putMessage('a', { n: 2 }), { groupId: 'tenant-2' }),
+      sqsRecord(putMessage('a', { n: 3 }), { groupId: 'tenant-1' }),
+    ];
+    // Act
+    const result = await processIngestBatch(records, deps);
+    // Assess: one write, in arrival order, as if the messages carried no tenant.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary.writes).toMatchObject({ coalesced: 2, written: 1 });
+    expect(db.item(itemsTarget.tableName, 'a')).toMatchObject({ n: 3 });
+  });
+
+  it('coalesces only within a message group on a FIFO queue', async () => {
+    const { deps } = setup();
+    const records = [
+      fifoRecord(putMessage('a', { n: 1 }), 'g1'),
+      fifoRecord(putMessage('a', { n: 2 }), 'g2'),
+      fifoRecord(putMessage('a', { n: 3 }), 'g1'),
+    ];
+    const result = await processIngestBatch(records, deps);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary.writes).toMatchObject({ coalesced: 1, written: 2 });
   });
 
   it('treats stale and coalesced messages as success', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  InvalidGroupIdError,
   InvalidMessageBodyError,
   MessageTooLargeError,
   MissingGroupIdError,
@@ -9,6 +10,7 @@ import {
   checkEntry,
   entryBytes,
   findDisallowedCharacter,
+  groupIdProblem,
   replaceDisallowedCharacters,
   sqsLimits,
 } from '../../../../shared/sqs/limits.ts';
@@ -125,5 +127,38 @@ describe('checkEntry', () => {
     expect(() => checkEntry({ body: 'a' }, fifo, sqsLimits.maxMessageBytes)).toThrow(MissingGroupIdError);
     expect(checkEntry({ body: 'a', messageGroupId: 'g' }, fifo, sqsLimits.maxMessageBytes)).toBe(1);
     expect(checkEntry({ body: 'a' }, standard, sqsLimits.maxMessageBytes)).toBe(1);
+  });
+
+  it('checks a message group id on either kind of queue (on a standard queue it is the fair-queue tenant)', () => {
+    // Act
+    const tenant = () => checkEntry({ body: 'a', messageGroupId: 'acme corp' }, standard, 1024);
+    const group = () => checkEntry({ body: 'a', messageGroupId: 'g'.repeat(129) }, fifo, 1024);
+    // Assess
+    expect(tenant).toThrow(InvalidGroupIdError);
+    expect(tenant).toThrow(expect.objectContaining({ code: 'INVALID_GROUP_ID', groupId: 'acme corp' }));
+    expect(tenant).toThrow('messageGroupId "acme corp": character U+0020 at index 4 is not allowed');
+    expect(group).toThrow('is 129 characters long; SQS allows 1 to 128');
+    expect(checkEntry({ body: 'a', messageGroupId: 'tenant#1' }, standard, 1024)).toBe(1);
+  });
+});
+
+describe('groupIdProblem', () => {
+  it('accepts 1 to 128 letters, digits and ASCII punctuation', () => {
+    const punctuation = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+    expect(groupIdProblem(`aZ09${punctuation}`)).toBeUndefined();
+    expect(groupIdProblem('x'.repeat(128))).toBeUndefined();
+    fc.assert(
+      fc.property(fc.stringMatching(/^[\x21-\x7E]{1,128}$/), (value) => groupIdProblem(value) === undefined),
+    );
+  });
+
+  it.each([
+    ['', 'must not be empty'],
+    ['x'.repeat(129), 'is 129 characters long; SQS allows 1 to 128'],
+    ['a b', 'character U+0020 at index 1 is not allowed'],
+    ['caf\u00E9', 'character U+00E9 at index 3'],
+    ['tab\there', 'character U+0009 at index 3'],
+  ])('refuses %j', (value, problem) => {
+    expect(groupIdProblem(value)).toContain(problem);
   });
 });

@@ -26,6 +26,14 @@ beforeAll(async () => {
     ['{"op":"put","item":{"pk":"a","sk":"1"}}', '{"op":"delete","key":{"pk":"a"},"version":-2}'].join('\n'),
   );
   await writeFile(join(dir, 'good.jsonl'), '{"op":"put","item":{"pk":"a","sk":"1"}}\n');
+  await writeFile(
+    join(dir, 'bad-tenant.jsonl'),
+    [
+      '{"op":"put","item":{"pk":"a","sk":"1","tenant":"acme"}}',
+      '{"op":"delete","key":{"pk":"a","sk":"1"}}',
+      '{"op":"put","item":{"pk":"b","sk":"1","tenant":"acme corp"}}',
+    ].join('\n'),
+  );
   await mkdir(join(dir, 'a-directory'));
   await mkdir(join(dir, 'other', '.local'), { recursive: true });
   await writeStackFile(
@@ -68,6 +76,15 @@ describe('pipeline send input errors (exit 2, nothing sent)', () => {
     ],
     [['--count', '5', '--shuffle-versions'], '--shuffle-versions needs --versions'],
     [['--count', '5', '--fifo-groups', '4'], '--fifo-groups applies to FIFO queues only'],
+    [['--count', '5', '--tenant', 'acme corp'], 'expected 1-128 letters, digits and ASCII punctuation'],
+    [
+      ['--count', '5', '--tenant', 'a', '--tenant-key', 'pk'],
+      "option '--tenant-key <attribute>' cannot be used with option '--tenant <id>'",
+    ],
+    [
+      ['--count', '5', '--tenant-key', 'tenant'],
+      '--tenant-key tenant: synthetic items have no such attribute; use one of pk, sk, seq',
+    ],
   ])('refuses %j', async (args, message) => {
     // Act
     const { code, out, err } = await send([...args, '--queue-url', queueUrl]);
@@ -75,6 +92,24 @@ describe('pipeline send input errors (exit 2, nothing sent)', () => {
     expect(code).toBe(2);
     expect(err).toContain(message);
     expect(out).toBe('');
+  });
+
+  it.each([
+    ['--tenant', 'acme'],
+    ['--tenant-key', 'pk'],
+  ])('refuses %s for a FIFO queue, whose groups come from --fifo-groups', async (flag, value) => {
+    const { code, err } = await send(['--count', '5', flag, value, '--queue-url', `${queueUrl}.fifo`]);
+    expect(code).toBe(2);
+    expect(err).toContain(`${flag} applies to standard queues (SQS fair queues) only`);
+  });
+
+  it('names the line of a file whose tenant SQS would refuse, and sends nothing', async () => {
+    const { code, err } = await send(['bad-tenant.jsonl', '--tenant-key', 'tenant', '--queue-url', queueUrl]);
+    expect(code).toBe(2);
+    expect(err).toContain(
+      'bad-tenant.jsonl:3: INVALID_TENANT: tenant "acme corp" of put items {"pk":"b","sk":"1"}: character U+0020',
+    );
+    expect(err).toContain('(nothing was sent)');
   });
 
   it('names the malformed line of a file and sends nothing', async () => {
