@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
@@ -7,9 +8,10 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { LimitFunction } from 'p-limit';
+import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS } from './chunk.ts';
 import { DynamoDbAccessDeniedError, DynamoDbValidationError } from './errors.ts';
 import { keyOfMarshalled, type PlannedWrite } from './plan.ts';
-import { type BackoffOptions, classify, retrying, UnprocessedItemsLeft } from './retry.ts';
+import { type BackoffOptions, classify, type ErrorKind, retrying } from './retry.ts';
 import type { Deadline, FinalOutcome, WriteStats } from './types.ts';
 
 const GUARD_CONDITION = 'attribute_not_exists(#v) OR #v < :v';
@@ -30,62 +32,140 @@ export interface SendContext {
   readonly outcomes: FinalOutcome[];
 }
 
+/** Writes waiting to be sent again, and how often each was sent already. */
+interface Leftover {
+  readonly write: PlannedWrite;
+  /** Requests this write was in so far. */
+  readonly attempts: number;
+  /** Why it was not written: unprocessed, throttled or a transient error. */
+  readonly kind: ErrorKind;
+}
+
 /**
- * Sends one chunk with BatchWriteItem, retrying unprocessed items, throttling and transient errors
- * until they are written or the deadline comes. A ValidationException is bisected down to the
- * single item DynamoDB refuses, so one bad item does not sink the 24 beside it; an
- * AccessDeniedException is split by table, and the writes to the refused table are rejected.
+ * Sends one round of chunks with BatchWriteItem (an item appears at most once per round, so any of
+ * its writes may share a request). What comes back unprocessed, throttled or failed transiently from
+ * any request in flight is **repacked into full requests** (25 writes, 16 MB) and sent again with
+ * exponential backoff and full jitter, while the longest wait still ends before the deadline; a
+ * partial request goes out only once no request in flight could fill it. A ValidationException is
+ * bisected down to the single item DynamoDB refuses, so one bad item does not sink the 24 beside it;
+ * an AccessDeniedException is split by table, and the writes to the refused table are rejected.
  */
-export async function sendBatch(chunk: readonly PlannedWrite[], ctx: SendContext): Promise<void> {
-  let pending = chunk;
+export async function sendRound(
+  chunks: readonly (readonly PlannedWrite[])[],
+  ctx: SendContext,
+): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  let leftovers: Leftover[] = [];
+  const launch = (writes: readonly PlannedWrite[], attempts: number, delayMs = 0) => {
+    const request = sendRequest(writes, attempts, delayMs, ctx).then((left) => {
+      inFlight.delete(request);
+      if (left.length > 0) leftovers = leftovers.concat(left);
+    });
+    inFlight.add(request);
+  };
+  for (const chunk of chunks) launch(chunk, 0);
+  while (inFlight.size > 0 || leftovers.length > 0) {
+    // Full requests go at once; the remainder waits until nothing in flight could add to it.
+    const packs = packLeftovers(leftovers, inFlight.size === 0);
+    leftovers = packs.waiting;
+    for (const pack of packs.ready) {
+      const attempts = Math.max(...pack.map((left) => left.attempts));
+      const longestWait = Math.min(ctx.backoff.maxDelayMs, ctx.backoff.baseDelayMs * 2 ** (attempts - 1));
+      if (Date.now() + longestWait >= ctx.deadline.at) {
+        for (const left of pack) giveUp(ctx, [left.write], left.kind);
+        continue;
+      }
+      ctx.stats.unprocessedRetried += pack.filter((left) => left.kind === 'unprocessed').length;
+      launch(
+        pack.map((left) => left.write),
+        attempts,
+        Math.random() * longestWait,
+      );
+    }
+    if (inFlight.size > 0) await Promise.race(inFlight);
+  }
+}
+
+/**
+ * Sends `writes` as one BatchWriteItem after `delayMs` and settles what it can; returns the writes to
+ * send again. Bisected and split requests are sent (and awaited) here.
+ */
+async function sendRequest(
+  writes: readonly PlannedWrite[],
+  attempts: number,
+  delayMs: number,
+  ctx: SendContext,
+): Promise<Leftover[]> {
+  if (delayMs > 0) await sleep(delayMs);
   try {
-    await retrying(
-      async () => {
-        const output = await ctx.limit(() =>
-          send(ctx, new BatchWriteItemCommand(batchInput(pending, ctx.returnConsumedCapacity))),
-        );
-        ctx.stats.batchRequests++;
-        addCapacity(ctx.stats, output.ConsumedCapacity);
-        const unprocessed = unprocessedOf(pending, output);
-        for (const write of pending) {
-          if (!unprocessed.has(write)) setOutcome(ctx, write, WRITTEN);
-        }
-        if (unprocessed.size > 0) {
-          pending = [...unprocessed];
-          ctx.stats.unprocessedRetried += pending.length;
-          throw new UnprocessedItemsLeft(`${pending.length} items unprocessed`);
-        }
-      },
-      ctx.deadline,
-      ctx.backoff,
-      () => {},
+    const output = await ctx.limit(() =>
+      send(ctx, new BatchWriteItemCommand(batchInput(writes, ctx.returnConsumedCapacity))),
     );
+    ctx.stats.batchRequests++;
+    addCapacity(ctx.stats, output.ConsumedCapacity);
+    const unprocessed = unprocessedOf(writes, output);
+    const left: Leftover[] = [];
+    for (const write of writes) {
+      if (unprocessed.has(write)) left.push({ write, attempts: attempts + 1, kind: 'unprocessed' });
+      else setOutcome(ctx, write, WRITTEN);
+    }
+    return left;
   } catch (error) {
     const kind = classify(error);
-    if (kind === 'unprocessed') ctx.stats.unprocessedRetried -= pending.length; // not re-sent after all
+    if (kind === 'throttle' || kind === 'transient') {
+      return writes.map((write) => ({ write, attempts: attempts + 1, kind }));
+    }
     if (kind === 'validation') {
-      if (pending.length > 1) {
-        const half = Math.ceil(pending.length / 2);
-        await Promise.all([sendBatch(pending.slice(0, half), ctx), sendBatch(pending.slice(half), ctx)]);
-        return;
+      if (writes.length > 1) {
+        const half = Math.ceil(writes.length / 2);
+        await Promise.all([sendRound([writes.slice(0, half)], ctx), sendRound([writes.slice(half)], ctx)]);
+        return [];
       }
       const rejected = new DynamoDbValidationError((error as Error).message, { cause: error });
-      for (const write of pending) setOutcome(ctx, write, { status: 'rejected', error: rejected });
-      return;
+      for (const write of writes) setOutcome(ctx, write, { status: 'rejected', error: rejected });
+      return [];
     }
     if (kind === 'access-denied') {
       // IAM refuses a whole BatchWriteItem when one of its tables is not allowed: send each table's
       // writes on their own, so only the writes to the refused table are rejected.
-      const byTable = Map.groupBy(pending, (write) => write.target.tableName);
+      const byTable = Map.groupBy(writes, (write) => write.target.tableName);
       if (byTable.size > 1) {
-        await Promise.all([...byTable.values()].map((writes) => sendBatch(writes, ctx)));
-        return;
+        await Promise.all([...byTable.values()].map((group) => sendRound([group], ctx)));
+        return [];
       }
-      rejectDenied(ctx, pending, error);
-      return;
+      rejectDenied(ctx, writes, error);
+      return [];
     }
-    giveUp(ctx, pending, error);
+    giveUp(ctx, writes, kind, error);
+    return [];
   }
+}
+
+/** Leftovers cut into full BatchWriteItem requests; with `all`, the last partial one too. */
+function packLeftovers(
+  leftovers: readonly Leftover[],
+  all: boolean,
+): { ready: Leftover[][]; waiting: Leftover[] } {
+  const ready: Leftover[][] = [];
+  let pack: Leftover[] = [];
+  let bytes = 0;
+  for (const left of leftovers) {
+    if (
+      pack.length === MAX_BATCH_REQUESTS ||
+      (pack.length > 0 && bytes + left.write.wireBytes > MAX_BATCH_BYTES)
+    ) {
+      ready.push(pack);
+      pack = [];
+      bytes = 0;
+    }
+    pack.push(left);
+    bytes += left.write.wireBytes;
+  }
+  if (pack.length === MAX_BATCH_REQUESTS || (all && pack.length > 0)) {
+    ready.push(pack);
+    pack = [];
+  }
+  return { ready, waiting: pack };
 }
 
 /**
@@ -126,7 +206,7 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
     } else if (kind === 'access-denied') {
       rejectDenied(ctx, [write], error);
     } else {
-      giveUp(ctx, [write], error);
+      giveUp(ctx, [write], kind, error);
     }
   }
 }
@@ -153,8 +233,7 @@ async function send(ctx: SendContext, command: BatchWriteItemCommand | PutItemCo
   }
 }
 
-function giveUp(ctx: SendContext, writes: readonly PlannedWrite[], error: unknown): void {
-  const kind = classify(error);
+function giveUp(ctx: SendContext, writes: readonly PlannedWrite[], kind: ErrorKind, error?: unknown): void {
   const detail =
     kind === 'other' ? `${(error as Error).name}: ${(error as Error).message}` : (kindDetail[kind] ?? kind);
   const outcome: FinalOutcome = {

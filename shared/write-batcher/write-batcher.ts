@@ -15,7 +15,7 @@ import { chunkWrites } from './chunk.ts';
 import { WriteBatcherClosedError } from './errors.ts';
 import { publishWriteStats } from './metrics.ts';
 import { planWrites } from './plan.ts';
-import { type SendContext, sendBatch, sendGuarded } from './send.ts';
+import { type SendContext, sendGuarded, sendRound } from './send.ts';
 import type {
   Deadline,
   FinalOutcome,
@@ -153,7 +153,7 @@ export class WriteBatcher {
     await Promise.all([
       (async () => {
         for (const round of chunkWrites(unconditional)) {
-          await Promise.all(round.map((chunk) => sendBatch(chunk, ctx)));
+          await sendRound(round, ctx);
         }
       })(),
       ...guarded.map((write) => sendGuarded(write, ctx)),

@@ -50,6 +50,23 @@ describe('WriteBatcher.writeAll', () => {
     expect(db.tables.get(table)?.size).toBe(10);
   });
 
+  it('repacks the unprocessed items of every request in flight into full requests', async () => {
+    // Prepare: every request leaves half its items unprocessed
+    const { db, batcher } = setup();
+    db.fault = () => 'unprocessed-half';
+    const requests = Array.from({ length: 100 }, (_, i) => put(`k${i}`, { i }));
+    // Act
+    const { outcomes, stats } = await batcher.writeAll(requests, soon());
+    // Assess: about 100 + 50 + 25 + 12 + 6 + 3 + 1 writes sent. Retried chunk by chunk that takes
+    // 4 × 7 requests; repacked, at most 8 full ones plus one partial per wave (7 waves at most).
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(db.tables.get(table)?.size).toBe(100);
+    const sent = db.calls.reduce((sum, c) => sum + c.items, 0);
+    expect(stats.unprocessedRetried).toBe(sent - 100);
+    expect(db.calls.length).toBeLessThanOrEqual(Math.ceil(sent / 25) + 7);
+    expect(db.calls.length).toBeLessThan(4 * 7);
+  });
+
   it('retries throttling and 5xx errors with backoff and counts them', async () => {
     const { db, batcher } = setup();
     const faults = [awsError('ProvisionedThroughputExceededException'), awsError('InternalServerError', 500)];
