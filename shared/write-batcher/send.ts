@@ -23,8 +23,8 @@ export interface SendContext {
   readonly limit: LimitFunction;
   readonly deadline: Deadline;
   readonly backoff: BackoffOptions;
-  /** Ask DynamoDB for consumed capacity (`TOTAL`) or not (`NONE`). */
-  readonly returnConsumedCapacity: 'TOTAL' | 'NONE';
+  /** Where `stats.consumedWriteCapacity` comes from (see `WriteBatcherOptions.consumedCapacity`). */
+  readonly capacity: ConsumedCapacityMode;
   /** The attribute a version-guarded write's condition compares. */
   readonly versionAttribute: string;
   readonly stats: WriteStats;
@@ -97,17 +97,20 @@ async function sendRequest(
   ctx: SendContext,
 ): Promise<Leftover[]> {
   if (delayMs > 0) await sleep(delayMs);
+  const ask = askCapacity(writes, ctx.capacity);
   try {
-    const output = await ctx.limit(() =>
-      send(ctx, new BatchWriteItemCommand(batchInput(writes, ctx.returnConsumedCapacity))),
-    );
+    const output = await ctx.limit(() => send(ctx, new BatchWriteItemCommand(batchInput(writes, ask))));
     ctx.stats.batchRequests++;
     addCapacity(ctx.stats, output.ConsumedCapacity);
     const unprocessed = unprocessedOf(writes, output);
     const left: Leftover[] = [];
     for (const write of writes) {
       if (unprocessed.has(write)) left.push({ write, attempts: attempts + 1, kind: 'unprocessed' });
-      else setOutcome(ctx, write, WRITTEN);
+      else {
+        setOutcome(ctx, write, WRITTEN);
+        if (ask === 'NONE' && ctx.capacity === 'computed')
+          ctx.stats.consumedWriteCapacity += writeUnits(write);
+      }
     }
     return left;
   } catch (error) {
@@ -173,13 +176,15 @@ function packLeftovers(
  * replaced only by a strictly higher version; a failed condition means stale, which is success.
  */
 export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promise<void> {
+  const ask = askCapacity([write], ctx.capacity);
+  const computed = ask === 'NONE' && ctx.capacity === 'computed';
   const command = new PutItemCommand({
     TableName: write.target.tableName,
     Item: write.attributes,
     ConditionExpression: GUARD_CONDITION,
     ExpressionAttributeNames: { '#v': ctx.versionAttribute },
     ExpressionAttributeValues: { ':v': { N: String(write.version) } },
-    ReturnConsumedCapacity: ctx.returnConsumedCapacity,
+    ReturnConsumedCapacity: ask,
   });
   try {
     await retrying(
@@ -193,10 +198,13 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
       () => {},
     );
     setOutcome(ctx, write, WRITTEN);
+    if (computed) ctx.stats.consumedWriteCapacity += writeUnits(write);
   } catch (error) {
     const kind = classify(error);
     if (kind === 'conditional') {
       ctx.stats.conditionalRequests++;
+      // A failed condition consumes write capacity too.
+      if (computed) ctx.stats.consumedWriteCapacity += writeUnits(write);
       setOutcome(ctx, write, STALE);
     } else if (kind === 'validation') {
       setOutcome(ctx, write, {
@@ -264,7 +272,32 @@ function setOutcome(ctx: SendContext, write: PlannedWrite, outcome: FinalOutcome
   ctx.outcomes[write.index] = outcome;
 }
 
-function batchInput(writes: readonly PlannedWrite[], returnConsumedCapacity: 'TOTAL' | 'NONE') {
+/** Where the consumed write capacity comes from: computed from item sizes, DynamoDB's, or not counted. */
+export type ConsumedCapacityMode = 'computed' | 'dynamodb' | 'off';
+
+/**
+ * What a request asks DynamoDB for: nothing when the capacity is off or can be computed; `INDEXES`
+ * when a table of the request has secondary indexes (their cost is DynamoDB's to tell).
+ */
+function askCapacity(
+  writes: readonly PlannedWrite[],
+  mode: ConsumedCapacityMode,
+): 'TOTAL' | 'INDEXES' | 'NONE' {
+  if (mode === 'dynamodb') return 'TOTAL';
+  if (mode === 'off') return 'NONE';
+  return writes.some((write) => write.target.indexes) ? 'INDEXES' : 'NONE';
+}
+
+/**
+ * Write units of one put or delete as DynamoDB counts them for a new item: 1 per started KB of the
+ * item written, at least 1. Replacing a larger stored item or deleting one over 1 KB costs the stored
+ * item's size, which only DynamoDB knows: then this is a lower bound.
+ */
+export function writeUnits(write: PlannedWrite): number {
+  return Math.max(1, Math.ceil(write.itemBytes / 1024));
+}
+
+function batchInput(writes: readonly PlannedWrite[], returnConsumedCapacity: 'TOTAL' | 'INDEXES' | 'NONE') {
   const requestItems: Record<string, DynamoWriteRequest[]> = {};
   for (const write of writes) {
     const entry: DynamoWriteRequest =

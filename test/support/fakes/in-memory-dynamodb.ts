@@ -56,7 +56,10 @@ export class InMemoryDynamoDb {
     }
     return {
       UnprocessedItems: unprocessed,
-      ConsumedCapacity: [{ TableName: 'x', CapacityUnits: count }],
+      // As DynamoDB: capacity only when asked, one unit per item here.
+      ...(asked(command.input.ReturnConsumedCapacity)
+        ? { ConsumedCapacity: [{ TableName: 'x', CapacityUnits: count }] }
+        : {}),
       $metadata: {},
     };
   }
@@ -76,7 +79,12 @@ export class InMemoryDynamoDb {
       });
     }
     this.store(TableName!, Item!);
-    return { ConsumedCapacity: { TableName, CapacityUnits: 1 }, $metadata: {} };
+    return {
+      ...(asked(command.input.ReturnConsumedCapacity)
+        ? { ConsumedCapacity: { TableName, CapacityUnits: 1 } }
+        : {}),
+      $metadata: {},
+    };
   }
 
   private store(table: string, item: Record<string, AttributeValue>): void {
@@ -89,6 +97,8 @@ export class InMemoryDynamoDb {
     return table;
   }
 }
+
+const asked = (mode: string | undefined) => mode !== undefined && mode !== 'NONE';
 
 function keyString(item: Record<string, AttributeValue>): string {
   return `${item.pk?.S ?? item.pk?.N}\u0000${item.sk?.S ?? item.sk?.N}`;

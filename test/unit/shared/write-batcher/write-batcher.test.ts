@@ -250,18 +250,55 @@ describe('WriteBatcher.writeAll', () => {
 });
 
 describe('WriteBatcher consumed capacity', () => {
-  it('asks for consumed capacity by default and sums it, and can be told not to ask', async () => {
+  function recording() {
     const db = new InMemoryDynamoDb();
-    const seen: unknown[] = [];
+    const asked: unknown[] = [];
     const send = db.send.bind(db);
     db.send = (command) => {
-      seen.push((command as { input: { ReturnConsumedCapacity?: string } }).input.ReturnConsumedCapacity);
+      asked.push((command as { input: { ReturnConsumedCapacity?: string } }).input.ReturnConsumedCapacity);
       return send(command);
     };
-    const { stats } = await new WriteBatcher({ client: db.client }).writeAll([put('a'), put('b')], soon());
-    await new WriteBatcher({ client: db.client, returnConsumedCapacity: false }).writeAll([put('c')], soon());
-    expect(seen).toEqual(['TOTAL', 'NONE']);
-    expect(stats.consumedWriteCapacity).toBe(2);
+    return { db, asked };
+  }
+
+  it('computes write units from item sizes by default without asking DynamoDB', async () => {
+    // Prepare: 1 unit per started KB, at least 1; a failed version guard costs its units too
+    const { db, asked } = recording();
+    const batcher = new WriteBatcher({ client: db.client });
+    const requests = [
+      put('small', { s: 'x' }),
+      put('big', { s: 'x'.repeat(2_500) }),
+      del('gone'),
+      put('v', { s: 'y' }, { version: 1 }),
+    ];
+    // Act
+    const first = await batcher.writeAll(requests, soon());
+    const stale = await batcher.writeAll([put('v', { s: 'y' }, { version: 1 })], soon());
+    // Assess
+    expect(asked.every((value) => value === 'NONE')).toBe(true);
+    expect(first.stats.consumedWriteCapacity).toBe(1 + 3 + 1 + 1);
+    expect(stale.outcomes[0]).toEqual({ status: 'stale' });
+    expect(stale.stats.consumedWriteCapacity).toBe(1);
+  });
+
+  it('asks for INDEXES only for tables with indexes, TOTAL with consumedCapacity dynamodb, nothing when off', async () => {
+    const { db, asked } = recording();
+    const indexed = { ...itemsTarget, indexes: true };
+    const computed = await new WriteBatcher({ client: db.client }).writeAll(
+      [{ op: 'put', target: indexed, item: { pk: 'i', sk: '1' } }],
+      soon(),
+    );
+    const exact = await new WriteBatcher({ client: db.client, consumedCapacity: 'dynamodb' }).writeAll(
+      [put('a'), put('b')],
+      soon(),
+    );
+    const off = await new WriteBatcher({ client: db.client, consumedCapacity: 'off' }).writeAll(
+      [put('c')],
+      soon(),
+    );
+    expect(asked).toEqual(['INDEXES', 'TOTAL', 'NONE']);
+    // The fake reports one unit per item when asked.
+    expect([computed, exact, off].map((r) => r.stats.consumedWriteCapacity)).toEqual([1, 2, 0]);
   });
 });
 
