@@ -2,10 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
+  type CancellationReason,
   type ConsumedCapacity,
   type DynamoDBClient,
   type WriteRequest as DynamoWriteRequest,
   PutItemCommand,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import type { LimitFunction } from 'p-limit';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS } from './chunk.ts';
@@ -35,10 +38,18 @@ export interface SendContext {
 /** Writes waiting to be sent again, and how often each was sent already. */
 interface Leftover {
   readonly write: PlannedWrite;
-  /** Requests this write was in so far. */
+  /** Failed requests this write was in so far (a transaction cancelled by another write's condition does not count). */
   readonly attempts: number;
-  /** Why it was not written: unprocessed, throttled or a transient error. */
-  readonly kind: ErrorKind;
+  /** Why it was not written: unprocessed, throttled, a transient error, or cancelled with its transaction. */
+  readonly kind: ErrorKind | 'cancelled';
+}
+
+/** How one kind of request is sent: its limits, and one request's send that settles what it can. */
+interface RequestKind {
+  readonly maxWrites: number;
+  readonly maxBytes: number;
+  /** Sends one request; returns the writes to send again. */
+  send(writes: readonly PlannedWrite[], attempts: number, ctx: SendContext): Promise<Leftover[]>;
 }
 
 /**
@@ -50,29 +61,64 @@ interface Leftover {
  * bisected down to the single item DynamoDB refuses, so one bad item does not sink the 24 beside it;
  * an AccessDeniedException is split by table, and the writes to the refused table are rejected.
  */
-export async function sendRound(
+export function sendRound(chunks: readonly (readonly PlannedWrite[])[], ctx: SendContext): Promise<void> {
+  return runRound(chunks, ctx, BATCH_WRITE);
+}
+
+/**
+ * Sends one round of version-guarded writes as `TransactWriteItems` of up to 100 conditional puts
+ * (4 MB): every put replaces its item only when the stored version is lower or absent. A cancelled
+ * transaction says per write why (`CancellationReasons`): a failed condition is `stale` (success),
+ * the writes that were not at fault go again at once, conflicts and throttling with backoff — all
+ * repacked as `sendRound` does. Same semantics as one conditional PutItem per write, at a fraction
+ * of the requests; DynamoDB charges transactional writes twice the write units.
+ */
+export function sendGuardedRound(
   chunks: readonly (readonly PlannedWrite[])[],
   ctx: SendContext,
+): Promise<void> {
+  return runRound(chunks, ctx, TRANSACT_WRITE);
+}
+
+async function runRound(
+  chunks: readonly (readonly PlannedWrite[])[],
+  ctx: SendContext,
+  kind: RequestKind,
 ): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   let leftovers: Leftover[] = [];
   const launch = (writes: readonly PlannedWrite[], attempts: number, delayMs = 0) => {
-    const request = sendRequest(writes, attempts, delayMs, ctx).then((left) => {
-      inFlight.delete(request);
-      if (left.length > 0) leftovers = leftovers.concat(left);
-    });
+    const request = (delayMs > 0 ? sleep(delayMs) : Promise.resolve())
+      .then(() => kind.send(writes, attempts, ctx))
+      .then((left) => {
+        inFlight.delete(request);
+        if (left.length > 0) leftovers = leftovers.concat(left);
+      });
     inFlight.add(request);
   };
   for (const chunk of chunks) launch(chunk, 0);
   while (inFlight.size > 0 || leftovers.length > 0) {
-    // Full requests go at once; the remainder waits until nothing in flight could add to it.
-    const packs = packLeftovers(leftovers, inFlight.size === 0);
-    leftovers = packs.waiting;
-    for (const pack of packs.ready) {
+    // Full requests go at once; the remainder waits until nothing in flight could add to it. Writes
+    // cancelled only with their transaction go again at once, never beside one that made it fail.
+    const idle = inFlight.size === 0;
+    const innocent = packLeftovers(
+      leftovers.filter((left) => left.kind === 'cancelled'),
+      true,
+      kind,
+    );
+    const failed = packLeftovers(
+      leftovers.filter((left) => left.kind !== 'cancelled'),
+      idle,
+      kind,
+    );
+    leftovers = failed.waiting;
+    for (const pack of [...innocent.ready, ...failed.ready]) {
       const attempts = Math.max(...pack.map((left) => left.attempts));
-      const longestWait = Math.min(ctx.backoff.maxDelayMs, ctx.backoff.baseDelayMs * 2 ** (attempts - 1));
+      const longestWait =
+        attempts === 0 ? 0 : Math.min(ctx.backoff.maxDelayMs, ctx.backoff.baseDelayMs * 2 ** (attempts - 1));
       if (Date.now() + longestWait >= ctx.deadline.at) {
-        for (const left of pack) giveUp(ctx, [left.write], left.kind);
+        for (const left of pack)
+          giveUp(ctx, [left.write], left.kind === 'cancelled' ? 'deadline' : left.kind);
         continue;
       }
       ctx.stats.unprocessedRetried += pack.filter((left) => left.kind === 'unprocessed').length;
@@ -87,16 +133,14 @@ export async function sendRound(
 }
 
 /**
- * Sends `writes` as one BatchWriteItem after `delayMs` and settles what it can; returns the writes to
- * send again. Bisected and split requests are sent (and awaited) here.
+ * Sends `writes` as one BatchWriteItem and settles what it can; returns the writes to send again.
+ * Bisected and split requests are sent (and awaited) here.
  */
-async function sendRequest(
+async function sendBatchWrite(
   writes: readonly PlannedWrite[],
   attempts: number,
-  delayMs: number,
   ctx: SendContext,
 ): Promise<Leftover[]> {
-  if (delayMs > 0) await sleep(delayMs);
   const ask = askCapacity(writes, ctx.capacity);
   try {
     const output = await ctx.limit(() => send(ctx, new BatchWriteItemCommand(batchInput(writes, ask))));
@@ -114,49 +158,146 @@ async function sendRequest(
     }
     return left;
   } catch (error) {
-    const kind = classify(error);
-    if (kind === 'throttle' || kind === 'transient') {
-      return writes.map((write) => ({ write, attempts: attempts + 1, kind }));
-    }
-    if (kind === 'validation') {
-      if (writes.length > 1) {
-        const half = Math.ceil(writes.length / 2);
-        await Promise.all([sendRound([writes.slice(0, half)], ctx), sendRound([writes.slice(half)], ctx)]);
-        return [];
-      }
-      const rejected = new DynamoDbValidationError((error as Error).message, { cause: error });
-      for (const write of writes) setOutcome(ctx, write, { status: 'rejected', error: rejected });
-      return [];
-    }
-    if (kind === 'access-denied') {
-      // IAM refuses a whole BatchWriteItem when one of its tables is not allowed: send each table's
-      // writes on their own, so only the writes to the refused table are rejected.
-      const byTable = Map.groupBy(writes, (write) => write.target.tableName);
-      if (byTable.size > 1) {
-        await Promise.all([...byTable.values()].map((group) => sendRound([group], ctx)));
-        return [];
-      }
-      rejectDenied(ctx, writes, error);
-      return [];
-    }
-    giveUp(ctx, writes, kind, error);
-    return [];
+    return requestFailed(error, writes, attempts, ctx, BATCH_WRITE);
   }
 }
 
-/** Leftovers cut into full BatchWriteItem requests; with `all`, the last partial one too. */
+/** Sends `writes` as one TransactWriteItems of conditional puts; returns the writes to send again. */
+async function sendTransaction(
+  writes: readonly PlannedWrite[],
+  attempts: number,
+  ctx: SendContext,
+): Promise<Leftover[]> {
+  const ask = askCapacity(writes, ctx.capacity);
+  const computed = ask === 'NONE' && ctx.capacity === 'computed';
+  const command = new TransactWriteItemsCommand({
+    TransactItems: writes.map((write) => ({ Put: guardedPut(write, ctx.versionAttribute) })),
+    ReturnConsumedCapacity: ask,
+  });
+  try {
+    const output = await ctx.limit(() => send(ctx, command));
+    ctx.stats.conditionalRequests++;
+    addCapacity(ctx.stats, output.ConsumedCapacity);
+    for (const write of writes) {
+      setOutcome(ctx, write, WRITTEN);
+      if (computed) ctx.stats.consumedWriteCapacity += 2 * writeUnits(write);
+    }
+    return [];
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    if (reasons === undefined || reasons.length !== writes.length) {
+      return requestFailed(error, writes, attempts, ctx, TRANSACT_WRITE);
+    }
+    ctx.stats.conditionalRequests++;
+    const left: Leftover[] = [];
+    writes.forEach((write, i) => {
+      const { Code: code = 'None', Message: message = code } = reasons[i]!;
+      if (code === 'ConditionalCheckFailed') {
+        // A failed condition consumes write capacity too.
+        if (computed) ctx.stats.consumedWriteCapacity += writeUnits(write);
+        setOutcome(ctx, write, STALE);
+      } else if (code === 'None') {
+        left.push({ write, attempts, kind: 'cancelled' });
+      } else if (code === 'ValidationError') {
+        setOutcome(ctx, write, { status: 'rejected', error: new DynamoDbValidationError(message) });
+      } else if (code === 'ThrottlingError' || code === 'ProvisionedThroughputExceeded') {
+        ctx.stats.throttles++;
+        left.push({ write, attempts: attempts + 1, kind: 'throttle' });
+      } else {
+        // TransactionConflict (another request writes the item now) and anything else: again, later.
+        ctx.stats.transientErrors++;
+        left.push({ write, attempts: attempts + 1, kind: 'transient' });
+      }
+    });
+    return left;
+  }
+}
+
+/**
+ * A whole request failed: throttling and transient errors send its writes again; a validation error
+ * is bisected down to the item DynamoDB refuses; an access denial is split by table (IAM refuses a
+ * whole request when one of its tables is not allowed), so only writes to the refused table are
+ * rejected; anything else gives up, retryable by the caller.
+ */
+async function requestFailed(
+  error: unknown,
+  writes: readonly PlannedWrite[],
+  attempts: number,
+  ctx: SendContext,
+  kind: RequestKind,
+): Promise<Leftover[]> {
+  const errorKind = classify(error);
+  if (errorKind === 'throttle' || errorKind === 'transient') {
+    return writes.map((write) => ({ write, attempts: attempts + 1, kind: errorKind }));
+  }
+  if (errorKind === 'validation') {
+    if (writes.length > 1) {
+      const half = Math.ceil(writes.length / 2);
+      await Promise.all([
+        runRound([writes.slice(0, half)], ctx, kind),
+        runRound([writes.slice(half)], ctx, kind),
+      ]);
+      return [];
+    }
+    const rejected = new DynamoDbValidationError((error as Error).message, { cause: error });
+    for (const write of writes) setOutcome(ctx, write, { status: 'rejected', error: rejected });
+    return [];
+  }
+  if (errorKind === 'access-denied') {
+    const byTable = Map.groupBy(writes, (write) => write.target.tableName);
+    if (byTable.size > 1) {
+      await Promise.all([...byTable.values()].map((group) => runRound([group], ctx, kind)));
+      return [];
+    }
+    rejectDenied(ctx, writes, error);
+    return [];
+  }
+  giveUp(ctx, writes, errorKind, error);
+  return [];
+}
+
+/** TransactWriteItems accepts at most 100 actions and 4 MB. */
+export const MAX_TRANSACTION_WRITES = 100;
+export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+
+const BATCH_WRITE: RequestKind = {
+  maxWrites: MAX_BATCH_REQUESTS,
+  maxBytes: MAX_BATCH_BYTES,
+  send: sendBatchWrite,
+};
+const TRANSACT_WRITE: RequestKind = {
+  maxWrites: MAX_TRANSACTION_WRITES,
+  maxBytes: MAX_TRANSACTION_BYTES,
+  send: sendTransaction,
+};
+
+function guardedPut(write: PlannedWrite, versionAttribute: string) {
+  return {
+    TableName: write.target.tableName,
+    Item: write.attributes,
+    ConditionExpression: GUARD_CONDITION,
+    ExpressionAttributeNames: { '#v': versionAttribute },
+    ExpressionAttributeValues: { ':v': { N: String(write.version) } },
+  };
+}
+
+/** The per-action reasons of a cancelled transaction, or undefined for any other error. */
+function cancellationReasons(error: unknown): CancellationReason[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  return (error as Error & { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+}
+
+/** Leftovers cut into full requests; with `all`, the last partial one too. */
 function packLeftovers(
   leftovers: readonly Leftover[],
   all: boolean,
+  kind: RequestKind,
 ): { ready: Leftover[][]; waiting: Leftover[] } {
   const ready: Leftover[][] = [];
   let pack: Leftover[] = [];
   let bytes = 0;
   for (const left of leftovers) {
-    if (
-      pack.length === MAX_BATCH_REQUESTS ||
-      (pack.length > 0 && bytes + left.write.wireBytes > MAX_BATCH_BYTES)
-    ) {
+    if (pack.length === kind.maxWrites || (pack.length > 0 && bytes + left.write.wireBytes > kind.maxBytes)) {
       ready.push(pack);
       pack = [];
       bytes = 0;
@@ -164,7 +305,7 @@ function packLeftovers(
     pack.push(left);
     bytes += left.write.wireBytes;
   }
-  if (pack.length === MAX_BATCH_REQUESTS || (all && pack.length > 0)) {
+  if (pack.length === kind.maxWrites || (all && pack.length > 0)) {
     ready.push(pack);
     pack = [];
   }
@@ -179,11 +320,7 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
   const ask = askCapacity([write], ctx.capacity);
   const computed = ask === 'NONE' && ctx.capacity === 'computed';
   const command = new PutItemCommand({
-    TableName: write.target.tableName,
-    Item: write.attributes,
-    ConditionExpression: GUARD_CONDITION,
-    ExpressionAttributeNames: { '#v': ctx.versionAttribute },
-    ExpressionAttributeValues: { ':v': { N: String(write.version) } },
+    ...guardedPut(write, ctx.versionAttribute),
     ReturnConsumedCapacity: ask,
   });
   try {
@@ -224,15 +361,19 @@ const STALE: FinalOutcome = Object.freeze({ status: 'stale' });
 
 function send(ctx: SendContext, command: BatchWriteItemCommand): Promise<BatchWriteItemCommandOutput>;
 function send(ctx: SendContext, command: PutItemCommand): Promise<{ ConsumedCapacity?: ConsumedCapacity }>;
-async function send(ctx: SendContext, command: BatchWriteItemCommand | PutItemCommand): Promise<unknown> {
+function send(ctx: SendContext, command: TransactWriteItemsCommand): Promise<TransactWriteItemsCommandOutput>;
+async function send(
+  ctx: SendContext,
+  command: BatchWriteItemCommand | PutItemCommand | TransactWriteItemsCommand,
+): Promise<unknown> {
   const remaining = ctx.deadline.at - Date.now();
   if (remaining <= 0)
     throw Object.assign(new Error('deadline reached before sending'), { name: 'AbortError' });
   try {
     const options = { abortSignal: AbortSignal.timeout(remaining) };
-    return command instanceof BatchWriteItemCommand
-      ? await ctx.client.send(command, options)
-      : await ctx.client.send(command, options);
+    if (command instanceof BatchWriteItemCommand) return await ctx.client.send(command, options);
+    if (command instanceof TransactWriteItemsCommand) return await ctx.client.send(command, options);
+    return await ctx.client.send(command, options);
   } catch (error) {
     const kind = classify(error);
     if (kind === 'throttle') ctx.stats.throttles++;

@@ -15,7 +15,15 @@ import { chunkWrites } from './chunk.ts';
 import { WriteBatcherClosedError } from './errors.ts';
 import { publishWriteStats } from './metrics.ts';
 import { planWrites } from './plan.ts';
-import { type ConsumedCapacityMode, type SendContext, sendGuarded, sendRound } from './send.ts';
+import {
+  type ConsumedCapacityMode,
+  MAX_TRANSACTION_BYTES,
+  MAX_TRANSACTION_WRITES,
+  type SendContext,
+  sendGuarded,
+  sendGuardedRound,
+  sendRound,
+} from './send.ts';
 import type {
   Deadline,
   FinalOutcome,
@@ -44,6 +52,13 @@ export interface WriteBatcherOptions {
    * about a fifth of the throughput). `off`: not counted. @default 'computed'
    */
   readonly consumedCapacity?: ConsumedCapacityMode;
+  /**
+   * How version-guarded writes go: `transaction` — `TransactWriteItems` of up to 100 conditional puts
+   * (a cancelled transaction's `CancellationReasons` tell stale writes from the rest, which go again),
+   * several times the throughput at twice the write units; `conditional-put` — one conditional
+   * `PutItem` each (half the write units). Same semantics either way. @default 'transaction'
+   */
+  readonly versionedWrites?: 'transaction' | 'conditional-put';
   /** Counters are added here after every `writeAll` and streaming flush (EMF). */
   readonly metrics?: Metrics;
   /** Streaming: flush once this many requests are buffered. @default 100 */
@@ -71,6 +86,9 @@ export const WriteBatcherOptionsSchema = z.object({
   maxConcurrency: integerOption(1, 256).default(8),
   baseDelayMs: positiveNumberOption().default(25),
   maxDelayMs: positiveNumberOption().default(1000),
+  versionedWrites: z
+    .enum(['transaction', 'conditional-put'], { error: "'transaction' or 'conditional-put'" })
+    .default('transaction'),
   consumedCapacity: z
     .enum(['computed', 'dynamodb', 'off'], { error: "'computed', 'dynamodb' or 'off'" })
     .default('computed'),
@@ -105,6 +123,7 @@ export class WriteBatcher {
   private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
   private readonly metrics?: Metrics;
   private readonly capacity: ConsumedCapacityMode;
+  private readonly versionedWrites: 'transaction' | 'conditional-put';
   private readonly maxBatchSize: number;
   private readonly flushDelayMs: number;
   private readonly flushTimeoutMs: number;
@@ -123,6 +142,7 @@ export class WriteBatcher {
     this.backoff = { baseDelayMs: resolved.baseDelayMs, maxDelayMs: resolved.maxDelayMs };
     this.metrics = resolved.metrics;
     this.capacity = resolved.consumedCapacity;
+    this.versionedWrites = resolved.versionedWrites;
     this.maxBatchSize = resolved.maxBatchSize;
     this.flushDelayMs = resolved.flushDelayMs;
     this.flushTimeoutMs = resolved.flushTimeoutMs;
@@ -162,7 +182,13 @@ export class WriteBatcher {
           await sendRound(round, ctx);
         }
       })(),
-      ...guarded.map((write) => sendGuarded(write, ctx)),
+      this.versionedWrites === 'transaction'
+        ? (async () => {
+            for (const round of chunkWrites(guarded, MAX_TRANSACTION_WRITES, MAX_TRANSACTION_BYTES)) {
+              await sendGuardedRound(round, ctx);
+            }
+          })()
+        : Promise.all(guarded.map((write) => sendGuarded(write, ctx))),
     ]);
 
     const outcomes = resolveOutcomes(plan.carrier, finals);

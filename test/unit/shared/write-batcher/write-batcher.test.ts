@@ -111,6 +111,55 @@ describe('WriteBatcher.writeAll', () => {
     expect(db.item(table, 'a')).toMatchObject({ n: 5, _version: 5 });
   });
 
+  it('sends version-guarded writes as transactions of up to 100 conditional puts', async () => {
+    const { db, batcher } = setup();
+    const requests = Array.from({ length: 250 }, (_, i) => put(`k${i}`, { i }, { version: 1 }));
+    const { outcomes, stats } = await batcher.writeAll(requests, soon());
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(db.calls.map((c) => `${c.name} ${c.items}`)).toEqual([
+      'TransactWriteItems 100',
+      'TransactWriteItems 100',
+      'TransactWriteItems 50',
+    ]);
+    expect(stats.conditionalRequests).toBe(3);
+    expect(db.item(table, 'k249')).toMatchObject({ i: 249, _version: 1 });
+  });
+
+  it('settles the stale writes of a cancelled transaction and sends the others again at once', async () => {
+    // Prepare: every third key already holds a higher version
+    const { db, batcher } = setup();
+    const keys = Array.from({ length: 120 }, (_, i) => `k${i}`);
+    await batcher.writeAll(
+      keys.filter((_, i) => i % 3 === 0).map((k) => put(k, { old: true }, { version: 9 })),
+      soon(),
+    );
+    db.calls.length = 0;
+    // Act
+    const { outcomes, stats } = await batcher.writeAll(
+      keys.map((k) => put(k, { old: false }, { version: 5 })),
+      soon(),
+    );
+    // Assess: stale where the stored version is higher, written elsewhere; each transaction at most twice
+    expect(outcomes.map((o) => o.status)).toEqual(keys.map((_, i) => (i % 3 === 0 ? 'stale' : 'written')));
+    expect(stats).toMatchObject({ stale: 40, written: 80 });
+    expect(db.item(table, 'k0')).toMatchObject({ old: true, _version: 9 });
+    expect(db.item(table, 'k1')).toMatchObject({ old: false, _version: 5 });
+    expect(db.calls.length).toBeLessThanOrEqual(4);
+  });
+
+  it("sends one conditional PutItem per version-guarded write with versionedWrites: 'conditional-put'", async () => {
+    const db = new InMemoryDynamoDb();
+    const batcher = new WriteBatcher({ client: db.client, versionedWrites: 'conditional-put' });
+    await batcher.writeAll([put('a', { n: 2 }, { version: 2 })], soon());
+    const { outcomes } = await batcher.writeAll(
+      [put('a', { n: 1 }, { version: 1 }), put('b', {}, { version: 1 })],
+      soon(),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'written']);
+    expect(db.calls.map((c) => c.name)).toEqual(['PutItem', 'PutItem', 'PutItem']);
+    expect(db.item(table, 'a')).toMatchObject({ n: 2 });
+  });
+
   it('keeps a versioned delete as a tombstone so an older put cannot resurrect the item', async () => {
     const { db, batcher } = setup();
     await batcher.writeAll([del('a', { version: 7 })], soon());
@@ -153,13 +202,16 @@ describe('WriteBatcher.writeAll', () => {
     [{ flushDelayMs: -1 }, 'flushDelayMs', -1, 'a number ≥ 0'],
     [{ versionAttribute: '' }, 'versionAttribute', '', 'a non-empty attribute name'],
     [{ tombstoneTtlDays: 0 }, 'tombstoneTtlDays', 0, 'a number > 0'],
+    [{ versionedWrites: 'fast' }, 'versionedWrites', 'fast', "'transaction' or 'conditional-put'"],
+    [{ consumedCapacity: 'always' }, 'consumedCapacity', 'always', "'computed', 'dynamodb' or 'off'"],
   ])(
     'refuses %o with an InvalidOptionError naming the option and the rule',
     (options, option, value, rule) => {
       // Prepare
       const { client } = new InMemoryDynamoDb();
       // Act
-      const create = () => new WriteBatcher({ client, ...options });
+      // A JavaScript caller can pass anything: the options are checked at run time.
+      const create = () => new WriteBatcher({ client, ...(options as object) });
       // Assess
       expect(create).toThrow(InvalidOptionError);
       expect(create).toThrow(
@@ -207,12 +259,12 @@ describe('WriteBatcher.writeAll', () => {
     }
     expect(stats.rejected).toBe(2);
     expect(db.item(table, 'a')).toBeDefined();
-    // One mixed request, then one per table, and the guarded put once: no retries.
+    // One mixed request, then one per table, and the guarded put's transaction once: no retries.
     expect(db.calls.map((c) => c.name).sort()).toEqual([
       'BatchWriteItem',
       'BatchWriteItem',
       'BatchWriteItem',
-      'PutItem',
+      'TransactWriteItems',
     ]);
   });
 
@@ -262,7 +314,8 @@ describe('WriteBatcher consumed capacity', () => {
   }
 
   it('computes write units from item sizes by default without asking DynamoDB', async () => {
-    // Prepare: 1 unit per started KB, at least 1; a failed version guard costs its units too
+    // Prepare: 1 unit per started KB, at least 1, twice that in a transaction (version-guarded
+    // writes); a failed version guard costs its units too
     const { db, asked } = recording();
     const batcher = new WriteBatcher({ client: db.client });
     const requests = [
@@ -276,7 +329,7 @@ describe('WriteBatcher consumed capacity', () => {
     const stale = await batcher.writeAll([put('v', { s: 'y' }, { version: 1 })], soon());
     // Assess
     expect(asked.every((value) => value === 'NONE')).toBe(true);
-    expect(first.stats.consumedWriteCapacity).toBe(1 + 3 + 1 + 1);
+    expect(first.stats.consumedWriteCapacity).toBe(1 + 3 + 1 + 2);
     expect(stale.outcomes[0]).toEqual({ status: 'stale' });
     expect(stale.stats.consumedWriteCapacity).toBe(1);
   });
