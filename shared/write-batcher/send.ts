@@ -7,10 +7,12 @@ import {
   type DynamoDBClient,
   type WriteRequest as DynamoWriteRequest,
   PutItemCommand,
+  type ThrottlingReason,
   TransactWriteItemsCommand,
   type TransactWriteItemsCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import type { LimitFunction } from 'p-limit';
+import type { ConcurrencyWindows } from './adaptive-limit.ts';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS } from './chunk.ts';
 import { DynamoDbAccessDeniedError, DynamoDbValidationError } from './errors.ts';
 import { keyOfMarshalled, type PlannedWrite } from './plan.ts';
@@ -18,12 +20,16 @@ import { type BackoffOptions, classify, type ErrorKind, retrying } from './retry
 import type { Deadline, FinalOutcome, WriteStats } from './types.ts';
 
 const GUARD_CONDITION = 'attribute_not_exists(#v) OR #v < :v';
+/** Cancellation reasons of a transaction DynamoDB throttled. */
+const THROTTLED_CODES = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded']);
 
 /** Everything one `writeAll` shares while sending. */
 export interface SendContext {
   readonly client: DynamoDBClient;
   /** Bounds the DynamoDB requests in flight across every `writeAll` of one batcher. */
   readonly limit: LimitFunction;
+  /** Each table's share of them, sized by how DynamoDB answers (see `adaptiveConcurrency`). */
+  readonly windows: ConcurrencyWindows;
   readonly deadline: Deadline;
   readonly backoff: BackoffOptions;
   /** Where `stats.consumedWriteCapacity` comes from (see `WriteBatcherOptions.consumedCapacity`). */
@@ -143,7 +149,7 @@ async function sendBatchWrite(
 ): Promise<Leftover[]> {
   const ask = askCapacity(writes, ctx.capacity);
   try {
-    const output = await ctx.limit(() => send(ctx, new BatchWriteItemCommand(batchInput(writes, ask))));
+    const output = await send(ctx, new BatchWriteItemCommand(batchInput(writes, ask)));
     ctx.stats.batchRequests++;
     addCapacity(ctx.stats, output.ConsumedCapacity);
     const unprocessed = unprocessedOf(writes, output);
@@ -175,7 +181,7 @@ async function sendTransaction(
     ReturnConsumedCapacity: ask,
   });
   try {
-    const output = await ctx.limit(() => send(ctx, command));
+    const output = await send(ctx, command);
     ctx.stats.conditionalRequests++;
     addCapacity(ctx.stats, output.ConsumedCapacity);
     for (const write of writes) {
@@ -200,7 +206,7 @@ async function sendTransaction(
         left.push({ write, attempts, kind: 'cancelled' });
       } else if (code === 'ValidationError') {
         setOutcome(ctx, write, { status: 'rejected', error: new DynamoDbValidationError(message) });
-      } else if (code === 'ThrottlingError' || code === 'ProvisionedThroughputExceeded') {
+      } else if (THROTTLED_CODES.has(code)) {
         ctx.stats.throttles++;
         left.push({ write, attempts: attempts + 1, kind: 'throttle' });
       } else {
@@ -326,7 +332,7 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
   try {
     await retrying(
       async () => {
-        const output = await ctx.limit(() => send(ctx, command));
+        const output = await send(ctx, command);
         ctx.stats.conditionalRequests++;
         addCapacity(ctx.stats, output.ConsumedCapacity ? [output.ConsumedCapacity] : undefined);
       },
@@ -366,6 +372,26 @@ async function send(
   ctx: SendContext,
   command: BatchWriteItemCommand | PutItemCommand | TransactWriteItemsCommand,
 ): Promise<unknown> {
+  // A place in every table's window first, then one of the batcher's: a request waiting for its
+  // table's window never holds a place another table's request could use.
+  const permit = await ctx.windows.acquire(tablesOf(command));
+  try {
+    const output = await ctx.limit(() => sendNow(ctx, command));
+    const unprocessed = (output as BatchWriteItemCommandOutput).UnprocessedItems ?? {};
+    permit.answered(Object.keys(unprocessed).filter((table) => unprocessed[table]!.length > 0));
+    return output;
+  } catch (error) {
+    const throttled = throttledTables(error, command);
+    if (throttled !== undefined) permit.answered(throttled);
+    else permit.failed();
+    throw error;
+  }
+}
+
+async function sendNow(
+  ctx: SendContext,
+  command: BatchWriteItemCommand | PutItemCommand | TransactWriteItemsCommand,
+): Promise<unknown> {
   const remaining = ctx.deadline.at - Date.now();
   if (remaining <= 0)
     throw Object.assign(new Error('deadline reached before sending'), { name: 'AbortError' });
@@ -380,6 +406,47 @@ async function send(
     else if (kind === 'transient') ctx.stats.transientErrors++;
     throw error;
   }
+}
+
+function tablesOf(command: BatchWriteItemCommand | PutItemCommand | TransactWriteItemsCommand): string[] {
+  if (command instanceof BatchWriteItemCommand) return Object.keys(command.input.RequestItems ?? {});
+  if (command instanceof TransactWriteItemsCommand) {
+    return (command.input.TransactItems ?? []).map((action) => action.Put?.TableName ?? '');
+  }
+  return [command.input.TableName ?? ''];
+}
+
+/**
+ * What an error says about capacity: the tables that throttled the request — those its
+ * `ThrottlingReasons` or throttled cancellation reasons name, else all of them — none for another
+ * answer from DynamoDB (a failed condition, a cancelled transaction), undefined when it says nothing.
+ */
+function throttledTables(
+  error: unknown,
+  command: BatchWriteItemCommand | PutItemCommand | TransactWriteItemsCommand,
+): string[] | undefined {
+  const tables = tablesOf(command);
+  const kind = classify(error);
+  if (kind === 'throttle') {
+    const { ThrottlingReasons, throttlingReasons } = error as {
+      ThrottlingReasons?: ThrottlingReason[];
+      throttlingReasons?: ThrottlingReason[];
+    };
+    const named = (ThrottlingReasons ?? throttlingReasons ?? []).map((reason) =>
+      tableOfArn(reason.resource ?? ''),
+    );
+    const known = tables.filter((table) => named.includes(table));
+    return known.length > 0 ? known : tables;
+  }
+  if (kind === 'conditional') return [];
+  const reasons = cancellationReasons(error);
+  if (reasons === undefined) return undefined;
+  return tables.filter((_, i) => THROTTLED_CODES.has(reasons[i]?.Code ?? ''));
+}
+
+/** `arn:aws:dynamodb:<region>:<account>:table/<name>[/index/<index>]` → `<name>`. */
+function tableOfArn(arn: string): string {
+  return arn.split(':table/')[1]?.split('/')[0] ?? '';
 }
 
 function giveUp(ctx: SendContext, writes: readonly PlannedWrite[], kind: ErrorKind, error?: unknown): void {

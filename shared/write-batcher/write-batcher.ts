@@ -11,6 +11,7 @@ import {
   positiveNumberOption,
   textOption,
 } from '../core/options.ts';
+import { AdaptiveWindows, type ConcurrencyWindows, UNBOUNDED_WINDOWS } from './adaptive-limit.ts';
 import { chunkWrites } from './chunk.ts';
 import { WriteBatcherClosedError } from './errors.ts';
 import { publishWriteStats } from './metrics.ts';
@@ -39,6 +40,17 @@ export interface WriteBatcherOptions {
   readonly client: DynamoDBClient;
   /** Most DynamoDB requests in flight at once, across every call. @default 8 */
   readonly maxConcurrency?: number;
+  /**
+   * Sizes each table's share of `maxConcurrency` by how DynamoDB answers (AIMD, as TCP does): a
+   * table's window starts at min(4, maxConcurrency) requests in flight, doubles per window of answers
+   * until the first throttle, then grows by one per two windows, and halves whenever DynamoDB
+   * throttles (a throttling error, UnprocessedItems, a transaction cancelled for throughput), within
+   * [1, maxConcurrency]. A table that is never throttled runs at `maxConcurrency` after a few round
+   * trips; a throttled one stays near the concurrency its capacity sustains instead of spending
+   * requests on throttles. `false`: every table may use all of `maxConcurrency` at once.
+   * @default true
+   */
+  readonly adaptiveConcurrency?: boolean;
   /** First backoff wait (full jitter, doubling). @default 25 */
   readonly baseDelayMs?: number;
   /** Longest single backoff wait. @default 1000 */
@@ -84,6 +96,7 @@ export interface WriteBatcherOptions {
 export const WriteBatcherOptionsSchema = z.object({
   client: objectOption<DynamoDBClient>('a DynamoDBClient'),
   maxConcurrency: integerOption(1, 256).default(8),
+  adaptiveConcurrency: z.boolean({ error: 'true or false' }).default(true),
   baseDelayMs: positiveNumberOption().default(25),
   maxDelayMs: positiveNumberOption().default(1000),
   versionedWrites: z
@@ -120,6 +133,7 @@ export class WriteBatcher {
   readonly maxConcurrency: number;
   private readonly client: DynamoDBClient;
   private readonly limit: LimitFunction;
+  private readonly windows: ConcurrencyWindows;
   private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
   private readonly metrics?: Metrics;
   private readonly capacity: ConsumedCapacityMode;
@@ -139,6 +153,9 @@ export class WriteBatcher {
     this.client = resolved.client;
     this.maxConcurrency = resolved.maxConcurrency;
     this.limit = pLimit(this.maxConcurrency);
+    this.windows = resolved.adaptiveConcurrency
+      ? new AdaptiveWindows({ maxConcurrency: this.maxConcurrency })
+      : UNBOUNDED_WINDOWS;
     this.backoff = { baseDelayMs: resolved.baseDelayMs, maxDelayMs: resolved.maxDelayMs };
     this.metrics = resolved.metrics;
     this.capacity = resolved.consumedCapacity;
@@ -165,6 +182,7 @@ export class WriteBatcher {
     const ctx: SendContext = {
       client: this.client,
       limit: this.limit,
+      windows: this.windows,
       deadline: options.deadline,
       backoff: this.backoff,
       capacity: this.capacity,

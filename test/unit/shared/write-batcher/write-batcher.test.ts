@@ -8,7 +8,7 @@ import { awsError, InMemoryDynamoDb } from '../../../support/fakes/in-memory-dyn
 const soon = () => ({ deadline: { at: Date.now() + 5_000 } });
 const table = itemsTarget.tableName;
 
-function setup(options: { maxConcurrency?: number } = {}) {
+function setup(options: { maxConcurrency?: number; adaptiveConcurrency?: boolean } = {}) {
   const db = new InMemoryDynamoDb();
   const batcher = new WriteBatcher({ client: db.client, baseDelayMs: 1, maxDelayMs: 5, ...options });
   return { db, batcher };
@@ -298,6 +298,49 @@ describe('WriteBatcher.writeAll', () => {
       soon(),
     );
     expect(peak).toBe(2);
+  });
+
+  /** Counts the requests in flight as each call starts, 2 ms per call. */
+  function tracked(db: InMemoryDynamoDb): number[] {
+    const atStart: number[] = [];
+    let inFlight = 0;
+    const send = db.send.bind(db);
+    db.send = async (command) => {
+      atStart.push(++inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      try {
+        return await send(command);
+      } finally {
+        inFlight--;
+      }
+    };
+    return atStart;
+  }
+
+  it('halves the requests in flight to a table each time it throttles, down to one at a time', async () => {
+    // Prepare: the first 8 calls throttled
+    const { db, batcher } = setup({ maxConcurrency: 8 });
+    const atStart = tracked(db);
+    db.fault = (_, call) => (call <= 8 ? awsError('ProvisionedThroughputExceededException') : undefined);
+    // Act
+    const { outcomes } = await batcher.writeAll(
+      Array.from({ length: 200 }, (_, i) => put(`k${i}`)),
+      soon(),
+    );
+    // Assess: 4 at first; 2 after the first throttle; then 1 (calls 7 and 8 go alone)
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(Math.max(...atStart.slice(0, 4))).toBe(4);
+    expect(atStart.slice(6, 8)).toEqual([1, 1]);
+  });
+
+  it('sends maxConcurrency requests at once from the start with adaptiveConcurrency false', async () => {
+    const { db, batcher } = setup({ maxConcurrency: 8, adaptiveConcurrency: false });
+    const atStart = tracked(db);
+    await batcher.writeAll(
+      Array.from({ length: 200 }, (_, i) => put(`k${i}`)),
+      soon(),
+    );
+    expect(Math.max(...atStart)).toBe(8);
   });
 });
 
