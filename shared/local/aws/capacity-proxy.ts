@@ -56,6 +56,8 @@ export interface TableCapacityStats {
   admittedWriteUnits: number;
   /** The most the buckets could have admitted so far: the table's rate × seconds since the proxy started. */
   budgetWriteUnits: number;
+  /** Units in the table's buckets now: what it could admit at once. */
+  availableWriteUnits: number;
 }
 
 export interface CapacityProxy {
@@ -143,6 +145,7 @@ export async function startCapacityProxy(options: CapacityProxyOptions): Promise
         throttledWrites: 0,
         admittedWriteUnits: 0,
         budgetWriteUnits: 0,
+        availableWriteUnits: 0,
       };
       return [name, { capacity, buckets, stats }];
     }),
@@ -350,11 +353,16 @@ export async function startCapacityProxy(options: CapacityProxyOptions): Promise
   return {
     url: `http://127.0.0.1:${port}`,
     stats: () => {
+      refill();
       const seconds = (clock() - startedAt) / 1000;
       return Object.fromEntries(
         [...metered].map(([name, table]) => [
           name,
-          { ...table.stats, budgetWriteUnits: table.capacity.writeUnitsPerSecond * seconds },
+          {
+            ...table.stats,
+            budgetWriteUnits: table.capacity.writeUnitsPerSecond * seconds,
+            availableWriteUnits: table.buckets.reduce((sum, bucket) => sum + bucket.tokens, 0),
+          },
         ]),
       );
     },

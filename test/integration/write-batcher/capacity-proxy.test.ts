@@ -108,6 +108,7 @@ describe('capacity proxy', () => {
       throttledWrites: 1,
       admittedWriteUnits: 3,
       budgetWriteUnits: 4,
+      availableWriteUnits: 1,
     });
   });
 
