@@ -333,6 +333,22 @@ describe('WriteBatcher.writeAll', () => {
     expect(atStart.slice(6, 8)).toEqual([1, 1]);
   });
 
+  it('takes a transaction cancelled with ThrottlingError reasons for a throttle of its table', async () => {
+    // Prepare: 10 transactions of 100 version-guarded puts; the first 8 calls cancelled for throughput
+    const { db, batcher } = setup({ maxConcurrency: 8 });
+    const atStart = tracked(db);
+    db.fault = (_, call) => (call <= 8 ? awsError('ThrottlingException') : undefined);
+    // Act
+    const { outcomes } = await batcher.writeAll(
+      Array.from({ length: 1_000 }, (_, i) => put(`k${i}`, {}, { version: 1 })),
+      soon(),
+    );
+    // Assess
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(Math.max(...atStart.slice(0, 4))).toBe(4);
+    expect(atStart.slice(6, 8)).toEqual([1, 1]);
+  });
+
   it('sends maxConcurrency requests at once from the start with adaptiveConcurrency false', async () => {
     const { db, batcher } = setup({ maxConcurrency: 8, adaptiveConcurrency: false });
     const atStart = tracked(db);
