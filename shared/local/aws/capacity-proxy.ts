@@ -314,11 +314,12 @@ export async function startCapacityProxy(options: CapacityProxyOptions): Promise
     const body = await readBody(req);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     refill();
+    // A body that is not JSON goes on as it came: DynamoDB answers it with its own error.
+    const input = WRITES.has(operation) ? parseJson(body) : undefined;
     let answer: Answer;
-    if (!WRITES.has(operation)) {
+    if (input === undefined) {
       answer = await forward(req, body);
     } else {
-      const input = JSON.parse(body.toString('utf8')) as Json;
       if (operation === 'BatchWriteItem') answer = await batchWrite(req, body, input);
       else if (operation === 'TransactWriteItems')
         answer = await wholeWrite(req, body, transactionCharges(input), true);
@@ -417,6 +418,15 @@ function addTo(requests: WriteRequests, table: string, write: Json): void {
   const list = requests[table];
   if (list) list.push(write);
   else requests[table] = [write];
+}
+
+function parseJson(body: Buffer): Json | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Json) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
