@@ -153,9 +153,13 @@ async function sendBatchWrite(
     ctx.stats.batchRequests++;
     addCapacity(ctx.stats, output.ConsumedCapacity);
     const unprocessed = unprocessedOf(writes, output);
+    // A request that wrote part of its items made progress: its leftovers wait the first backoff
+    // step again rather than a longer one (the table's window, halved by the batcher's adaptive
+    // concurrency, is what slows the load); only a request that wrote nothing backs off further.
+    const next = unprocessed.size < writes.length ? Math.max(1, attempts) : attempts + 1;
     const left: Leftover[] = [];
     for (const write of writes) {
-      if (unprocessed.has(write)) left.push({ write, attempts: attempts + 1, kind: 'unprocessed' });
+      if (unprocessed.has(write)) left.push({ write, attempts: next, kind: 'unprocessed' });
       else {
         setOutcome(ctx, write, WRITTEN);
         if (ask === 'NONE' && ctx.capacity === 'computed')
