@@ -32,6 +32,9 @@ const SERVER_NAMES = new Set([
   'InternalFailure',
   'ServiceUnavailable',
   'ServiceFailure',
+  // DynamoDB: the item is part of a transaction in progress; the same request succeeds later.
+  'TransactionConflictException',
+  'TransactionInProgressException',
 ]);
 
 const NETWORK_CODES = new Set([

@@ -14,6 +14,8 @@ const RouteSchema = z.strictObject({
   tableName: z.string().min(3).max(255),
   partitionKey: z.string().min(1),
   sortKey: z.string().min(1).optional(),
+  /** The table has secondary indexes (the batcher then asks DynamoDB for the capacity writes consume). */
+  indexes: z.boolean().optional(),
   /** DynamoDB type of the key attributes: S (string, the default) or N (number). */
   keyType: z.enum(['S', 'N']).default('S'),
   ops: z
@@ -53,7 +55,12 @@ export class Router {
       Object.entries(config).map(([logical, route]) => [
         logical,
         {
-          target: { tableName: route.tableName, partitionKey: route.partitionKey, sortKey: route.sortKey },
+          target: {
+            tableName: route.tableName,
+            partitionKey: route.partitionKey,
+            sortKey: route.sortKey,
+            ...(route.indexes ? { indexes: true } : {}),
+          },
           ops: new Set(route.ops),
           keyType: route.keyType,
         },

@@ -23,6 +23,8 @@ export interface PlannedWrite {
   /** Marshalled item (put, guardedPut) or key (delete). */
   readonly attributes: Record<string, AttributeValue>;
   readonly version?: number;
+  /** DynamoDB's size of the item (or key) written. */
+  readonly itemBytes: number;
   readonly wireBytes: number;
 }
 
@@ -121,6 +123,7 @@ function planOne(request: WriteRequest, index: number, versioning: Versioning, n
     kind: guarded ? 'guardedPut' : request.op,
     attributes,
     version: request.version,
+    itemBytes: bytes,
     wireBytes,
   };
 }

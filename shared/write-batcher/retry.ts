@@ -6,21 +6,15 @@ import type { Deadline } from './types.ts';
 export type ErrorKind =
   | 'throttle' // retry with backoff
   | 'transient' // 5xx, resets, timeouts: retry with backoff
-  | 'unprocessed' // UnprocessedItems left: retry with backoff
+  | 'unprocessed' // left in UnprocessedItems: repacked and sent again with backoff
   | 'deadline' // our own abort at the deadline: give up, retryable by the caller
   | 'validation' // the request is malformed: permanent
   | 'conditional' // a version guard failed: stale
   | 'access-denied' // IAM refused the write to this table: permanent (retrying cannot grant it)
   | 'other'; // anything else (missing table, bad credentials): give up now, retryable by the caller
 
-/** Unprocessed items were left after a BatchWriteItem call; thrown to drive the next retry. */
-export class UnprocessedItemsLeft extends Error {
-  override readonly name = 'UnprocessedItemsLeft';
-}
-
 /** Classifies an error from a DynamoDB call (or our own retry loop) for the batcher. */
 export function classify(error: unknown): ErrorKind {
-  if (error instanceof UnprocessedItemsLeft) return 'unprocessed';
   const kind = classifyAwsError(error);
   switch (kind) {
     case 'aborted':

@@ -5,6 +5,11 @@ export interface TableTarget {
   readonly tableName: string;
   readonly partitionKey: string;
   readonly sortKey?: string;
+  /**
+   * The table has secondary indexes: a write costs capacity there too, which only DynamoDB can tell,
+   * so requests to it ask for `ReturnConsumedCapacity: INDEXES`. @default false
+   */
+  readonly indexes?: boolean;
 }
 
 /** A native JS value as the DynamoDB document marshaller accepts it (JSON-shaped here). */

@@ -11,11 +11,20 @@ import {
   positiveNumberOption,
   textOption,
 } from '../core/options.ts';
+import { AdaptiveWindows, type ConcurrencyWindows, UNBOUNDED_WINDOWS } from './adaptive-limit.ts';
 import { chunkWrites } from './chunk.ts';
 import { WriteBatcherClosedError } from './errors.ts';
 import { publishWriteStats } from './metrics.ts';
 import { planWrites } from './plan.ts';
-import { type SendContext, sendBatch, sendGuarded } from './send.ts';
+import {
+  type ConsumedCapacityMode,
+  MAX_TRANSACTION_BYTES,
+  MAX_TRANSACTION_WRITES,
+  type SendContext,
+  sendGuarded,
+  sendGuardedRound,
+  sendRound,
+} from './send.ts';
 import type {
   Deadline,
   FinalOutcome,
@@ -31,15 +40,37 @@ export interface WriteBatcherOptions {
   readonly client: DynamoDBClient;
   /** Most DynamoDB requests in flight at once, across every call. @default 8 */
   readonly maxConcurrency?: number;
+  /**
+   * Sizes each table's share of `maxConcurrency` by how DynamoDB answers (AIMD, as TCP does): a
+   * table's window starts at min(4, maxConcurrency) requests in flight, doubles per window of answers
+   * until the first throttle, then grows by one per two windows, and halves whenever DynamoDB
+   * throttles (a throttling error, UnprocessedItems, a transaction cancelled for throughput), within
+   * [1, maxConcurrency]. A table that is never throttled runs at `maxConcurrency` after a few round
+   * trips; a throttled one stays near the concurrency its capacity sustains instead of spending
+   * requests on throttles. `false`: every table may use all of `maxConcurrency` at once.
+   * @default true
+   */
+  readonly adaptiveConcurrency?: boolean;
   /** First backoff wait (full jitter, doubling). @default 25 */
   readonly baseDelayMs?: number;
   /** Longest single backoff wait. @default 1000 */
   readonly maxDelayMs?: number;
   /**
-   * Ask DynamoDB for the write capacity each request consumed (the `ConsumedWriteCapacity` metric).
-   * On DynamoDB Local this costs about a fifth of the throughput. @default true
+   * Where the `ConsumedWriteCapacity` metric comes from. `computed`: from the item sizes the batcher
+   * measures (1 unit per started KB, at least 1, failed conditions included), without asking
+   * DynamoDB — its own figure for new items; replacing a larger stored item or deleting one over
+   * 1 KB costs more, so it is then a lower bound — except for tables marked `indexes`, where requests
+   * ask for `INDEXES`. `dynamodb`: every request asks `TOTAL` (exact, but on DynamoDB Local it costs
+   * about a fifth of the throughput). `off`: not counted. @default 'computed'
    */
-  readonly returnConsumedCapacity?: boolean;
+  readonly consumedCapacity?: ConsumedCapacityMode;
+  /**
+   * How version-guarded writes go: `transaction` — `TransactWriteItems` of up to 100 conditional puts
+   * (a cancelled transaction's `CancellationReasons` tell stale writes from the rest, which go again),
+   * several times the throughput at twice the write units; `conditional-put` — one conditional
+   * `PutItem` each (half the write units). Same semantics either way. @default 'transaction'
+   */
+  readonly versionedWrites?: 'transaction' | 'conditional-put';
   /** Counters are added here after every `writeAll` and streaming flush (EMF). */
   readonly metrics?: Metrics;
   /** Streaming: flush once this many requests are buffered. @default 100 */
@@ -65,9 +96,15 @@ export interface WriteBatcherOptions {
 export const WriteBatcherOptionsSchema = z.object({
   client: objectOption<DynamoDBClient>('a DynamoDBClient'),
   maxConcurrency: integerOption(1, 256).default(8),
+  adaptiveConcurrency: z.boolean({ error: 'true or false' }).default(true),
   baseDelayMs: positiveNumberOption().default(25),
   maxDelayMs: positiveNumberOption().default(1000),
-  returnConsumedCapacity: z.boolean({ error: 'true or false' }).default(true),
+  versionedWrites: z
+    .enum(['transaction', 'conditional-put'], { error: "'transaction' or 'conditional-put'" })
+    .default('transaction'),
+  consumedCapacity: z
+    .enum(['computed', 'dynamodb', 'off'], { error: "'computed', 'dynamodb' or 'off'" })
+    .default('computed'),
   metrics: objectOption<Metrics>('a Powertools Metrics instance').optional(),
   maxBatchSize: integerOption(1).default(100),
   flushDelayMs: numberOption(0).default(20),
@@ -96,9 +133,11 @@ export class WriteBatcher {
   readonly maxConcurrency: number;
   private readonly client: DynamoDBClient;
   private readonly limit: LimitFunction;
+  private readonly windows: ConcurrencyWindows;
   private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
   private readonly metrics?: Metrics;
-  private readonly returnConsumedCapacity: 'TOTAL' | 'NONE';
+  private readonly capacity: ConsumedCapacityMode;
+  private readonly versionedWrites: 'transaction' | 'conditional-put';
   private readonly maxBatchSize: number;
   private readonly flushDelayMs: number;
   private readonly flushTimeoutMs: number;
@@ -114,9 +153,13 @@ export class WriteBatcher {
     this.client = resolved.client;
     this.maxConcurrency = resolved.maxConcurrency;
     this.limit = pLimit(this.maxConcurrency);
+    this.windows = resolved.adaptiveConcurrency
+      ? new AdaptiveWindows({ maxConcurrency: this.maxConcurrency })
+      : UNBOUNDED_WINDOWS;
     this.backoff = { baseDelayMs: resolved.baseDelayMs, maxDelayMs: resolved.maxDelayMs };
     this.metrics = resolved.metrics;
-    this.returnConsumedCapacity = resolved.returnConsumedCapacity ? 'TOTAL' : 'NONE';
+    this.capacity = resolved.consumedCapacity;
+    this.versionedWrites = resolved.versionedWrites;
     this.maxBatchSize = resolved.maxBatchSize;
     this.flushDelayMs = resolved.flushDelayMs;
     this.flushTimeoutMs = resolved.flushTimeoutMs;
@@ -139,9 +182,10 @@ export class WriteBatcher {
     const ctx: SendContext = {
       client: this.client,
       limit: this.limit,
+      windows: this.windows,
       deadline: options.deadline,
       backoff: this.backoff,
-      returnConsumedCapacity: this.returnConsumedCapacity,
+      capacity: this.capacity,
       versionAttribute: this.versioning.versionAttribute,
       stats,
       outcomes: finals,
@@ -153,10 +197,16 @@ export class WriteBatcher {
     await Promise.all([
       (async () => {
         for (const round of chunkWrites(unconditional)) {
-          await Promise.all(round.map((chunk) => sendBatch(chunk, ctx)));
+          await sendRound(round, ctx);
         }
       })(),
-      ...guarded.map((write) => sendGuarded(write, ctx)),
+      this.versionedWrites === 'transaction'
+        ? (async () => {
+            for (const round of chunkWrites(guarded, MAX_TRANSACTION_WRITES, MAX_TRANSACTION_BYTES)) {
+              await sendGuardedRound(round, ctx);
+            }
+          })()
+        : Promise.all(guarded.map((write) => sendGuarded(write, ctx))),
     ]);
 
     const outcomes = resolveOutcomes(plan.carrier, finals);

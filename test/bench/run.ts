@@ -4,7 +4,7 @@ import { endpointEnv, startEmbeddedAws } from '../../shared/local/aws/embedded.t
 import type { BenchContext } from './context.ts';
 
 /** Every suite, in the order `npm run bench` runs them. */
-const SUITES = ['write-path', 'producer', 'snapshots', 'gpu-worker'] as const;
+const SUITES = ['write-path', 'throttling', 'producer', 'snapshots', 'gpu-worker'] as const;
 
 const program = new Command('bench')
   .description('Runs benchmark suites on the embedded AWS stack and writes test/bench/results/<suite>.json')

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   BatchWriteItemCommand,
+  type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
   DynamoDBClient,
   type WriteRequest as DynamoWriteRequest,
@@ -24,21 +25,27 @@ import { Router } from '../../shared/pipeline/routing.ts';
 import { writePathSettings } from '../../shared/pipeline/settings.ts';
 import { WriteBatcher } from '../../shared/write-batcher/write-batcher.ts';
 import { type BenchContext, table } from './context.ts';
+import * as peers from './peers.ts';
 
 const BATCH = 1_000;
 const { maxConcurrency } = writePathSettings.function;
 const source = { queueArn: 'arn:aws:sqs:us-east-1:123456789012:ingest', region: 'us-east-1' };
 
 /**
- * Write path: four strategies consume the same pre-built Lambda batches (SQS is not in the loop), so
- * only the write path differs. (a) PutItem one record at a time, (b) PutItem for every record of a
- * batch at once, (c) a raw BatchWriteItem loop at the batcher's concurrency — the ceiling — and (d)
- * the real middy handler with the WriteBatcher.
+ * Write path, on one DynamoDB Local, every strategy consuming the same pre-built Lambda batches (SQS
+ * is not in the loop), interleaved over several rounds (median taken) so machine noise and warm-up hit
+ * each alike: PutItem one record at a time and all at once, a raw BatchWriteItem loop (the ceiling,
+ * with and without consumed capacity), the peers users pick instead (ElectroDB, DynamoDB-Toolbox v2,
+ * a plain lib-dynamodb loop, Powertools BatchProcessor + PutItem) and the real middy handler with
+ * the WriteBatcher. Then: 30 % of every BatchWriteItem left unprocessed (SDK middleware), and
+ * version-guarded writes as transactions vs one conditional PutItem each.
  */
 export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const messages = ctx.quick ? 4_000 : 20_000;
+  const rounds = ctx.quick ? 1 : 3;
   const ddb = new DynamoDBClient({ maxAttempts: 3 });
-  const tables = await createTables(ddb, ['a', 'b', 'c', 'd', 'e']);
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+  const tables = await createTables(ddb, names);
 
   // The real handler, wired as deployed, with `items` routed to table d.
   const dlq = await createQueue(new SQSClient({}), { queueName: `bench-dlq-${randomUUID().slice(0, 8)}` });
@@ -59,54 +66,73 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const peakHeapMiB = await measurePeakHeap(invoke);
   const batches = buildBatches(messages, (i) => `u${i}`, 200);
 
-  // (a) once — it is slow; (b), (c), (d) interleaved over several rounds, median taken, so machine
-  // noise and warm-up hit every strategy alike.
-  const runs: Record<string, number[]> = {};
+  const peerClient = new DynamoDBClient({ maxAttempts: 3 });
+  const strategies: Record<string, (records: SQSRecord[]) => Promise<unknown>> = {
+    putItemParallel: (records) => Promise.all(records.map((r) => putOne(ddb, tables.b!, r))),
+    batchWriteRaw: (records) => batchWriteRaw(ddb, tables.c!, records, 'NONE'),
+    batchWriteRawWithCapacity: (records) => batchWriteRaw(ddb, tables.e!, records, 'TOTAL'),
+    writeBatcher: invoke,
+    plainLibDynamoDbLoop: peers.plainDocumentClientLoop(peerClient, tables.f!, maxConcurrency),
+    electroDb: peers.electroDbBatchPut(peerClient, tables.g!, maxConcurrency),
+    dynamoDbToolbox: peers.dynamoDbToolboxBatchWrite(peerClient, tables.h!, maxConcurrency),
+    powertoolsBatchProcessorPutItem: peers.powertoolsBatchProcessorPutItem(peerClient, tables.i!),
+  };
+  const PEERS = ['plainLibDynamoDbLoop', 'electroDb', 'dynamoDbToolbox', 'powertoolsBatchProcessorPutItem'];
+
+  const runs: Record<string, { seconds: number; cpuMicros: number }[]> = {};
   const timeIt = async (name: string, fn: (records: SQSRecord[]) => Promise<unknown>) => {
+    const cpu = process.cpuUsage();
     const started = performance.now();
     for (const records of batches) await fn(records);
     const seconds = (performance.now() - started) / 1000;
-    runs[name] = [...(runs[name] ?? []), seconds];
+    const used = process.cpuUsage(cpu);
+    runs[name] = [...(runs[name] ?? []), { seconds, cpuMicros: used.user + used.system }];
     ctx.log(`  ${name}: ${(messages / seconds).toFixed(0)} items/s`);
   };
+  // Sequential PutItem once: it is slow.
   await timeIt('putItemSequential', async (records) => {
     for (const record of records) await putOne(ddb, tables.a!, record);
   });
-  for (let round = 0; round < (ctx.quick ? 1 : 5); round++) {
-    await timeIt('putItemParallel', (records) => Promise.all(records.map((r) => putOne(ddb, tables.b!, r))));
-    await timeIt('batchWriteRaw', (records) => batchWriteRaw(ddb, tables.c!, records, 'NONE'));
-    await timeIt('batchWriteRawWithCapacity', (records) => batchWriteRaw(ddb, tables.e!, records, 'TOTAL'));
-    await timeIt('writeBatcher', invoke);
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, fn] of Object.entries(strategies)) await timeIt(name, fn);
   }
-  const strategies = Object.fromEntries(
+  const results = Object.fromEntries(
     Object.entries(runs).map(([name, times]) => {
-      const seconds = median(times);
-      return [name, { itemsPerSec: messages / seconds, seconds, runs: times.length }];
+      const seconds = median(times.map((t) => t.seconds));
+      const cpuMicrosPerWrite = median(times.map((t) => t.cpuMicros)) / messages;
+      return [name, { itemsPerSec: messages / seconds, seconds, cpuMicrosPerWrite, runs: times.length }];
     }),
   );
   const requestsPerItem = await measureRequestsPerItem(tables.d!, batches);
 
   const zipf = await measureZipf(invoke, messages);
   const cpuMicrosPerRecord = await measureCpu(batches);
+  const unprocessed = await measureUnprocessed(ctx, ddb, ctx.quick ? 4_000 : 10_000);
+  const versioned = await measureVersioned(ctx, ddb, ctx.quick ? 2_000 : 6_000, rounds);
 
-  const d = strategies.writeBatcher!.itemsPerSec;
+  const d = results.writeBatcher!;
+  const fastestPeer = PEERS.reduce((best, name) =>
+    results[name]!.itemsPerSec > results[best]!.itemsPerSec ? name : best,
+  );
   const ratios = {
-    writeBatcherVsBatchWriteRaw: d / strategies.batchWriteRaw!.itemsPerSec,
-    // The batcher asks for consumed capacity (its ConsumedWriteCapacity metric); so does this loop.
-    writeBatcherVsBatchWriteRawWithCapacity: d / strategies.batchWriteRawWithCapacity!.itemsPerSec,
-    writeBatcherVsPutItemSequential: d / strategies.putItemSequential!.itemsPerSec,
-    writeBatcherVsPutItemParallel: d / strategies.putItemParallel!.itemsPerSec,
+    writeBatcherVsFastestPeer: d.itemsPerSec / results[fastestPeer]!.itemsPerSec,
+    writeBatcherVsBatchWriteRaw: d.itemsPerSec / results.batchWriteRaw!.itemsPerSec,
+    writeBatcherVsBatchWriteRawWithCapacity: d.itemsPerSec / results.batchWriteRawWithCapacity!.itemsPerSec,
+    writeBatcherVsPutItemSequential: d.itemsPerSec / results.putItemSequential!.itemsPerSec,
+    writeBatcherVsPutItemParallel: d.itemsPerSec / results.putItemParallel!.itemsPerSec,
+    writeBatcherCpuVsPlainLoop: d.cpuMicrosPerWrite / results.plainLibDynamoDbLoop!.cpuMicrosPerWrite,
   };
   ctx.log(
     table(
-      Object.entries(strategies).map(([name, s]) => ({
+      Object.entries(results).map(([name, r]) => ({
         strategy: name,
-        'items/s': s.itemsPerSec,
-        seconds: s.seconds,
-        'writeBatcher ×': d / s.itemsPerSec,
+        'items/s': r.itemsPerSec,
+        'client CPU µs/write': r.cpuMicrosPerWrite,
+        'writeBatcher ×': d.itemsPerSec / r.itemsPerSec,
       })),
     ),
   );
+  ctx.log(`  fastest peer: ${fastestPeer}`);
   ctx.log(
     table([
       {
@@ -121,22 +147,191 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
     messages,
     batchSize: BATCH,
     maxConcurrency,
-    strategies,
+    strategies: results,
+    fastestPeer,
     ratios,
     requestsPerItem,
     writesPerMessageZipf: zipf,
     cpuMicrosPerRecord,
     peakHeapMiB10kRecords1KB: peakHeapMiB,
+    unprocessed,
+    versioned,
     targets: {
-      writeBatcherVsBatchWriteRaw: '≥ 0.90',
-      writeBatcherVsPutItemSequential: '≥ 8',
-      writeBatcherVsPutItemParallel: '≥ 4',
+      writeBatcherVsFastestPeer: '≥ 1.0',
+      writeBatcherVsBatchWriteRaw: '≥ 0.95',
+      writeBatcherCpuVsPlainLoop: '≤ 1.0',
+      'unprocessed.writeBatcher.requestsPerItem': '≤ 0.06',
+      'versioned.transactionVsConditionalPut': '≥ 4',
       requestsPerItem: '≤ 0.042',
-      writesPerMessageZipf: '≤ 0.30',
-      cpuMicrosPerRecord: '≤ 10',
+      writesPerMessageZipf: '≤ 0.30 (distinct-key bound)',
+      cpuMicrosPerRecord: '≤ 5',
       peakHeapMiB10kRecords1KB: '≤ 128',
     },
   };
+}
+
+/**
+ * Fault injection in SDK middleware: before each BatchWriteItem is sent, a seeded `share` of its
+ * writes is held back and returned in UnprocessedItems, as DynamoDB does when it throttles part of a
+ * request (at least one write always goes). Counts the requests sent.
+ */
+function withUnprocessedShare(
+  client: DynamoDBClient,
+  share: number,
+  seed: number,
+): { requests: () => number } {
+  const random = mulberry32(seed);
+  let requests = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      requests++;
+      if (context.commandName !== 'BatchWriteItemCommand') return next(args);
+      const input = args.input as BatchWriteItemCommandInput;
+      const sent: Record<string, DynamoWriteRequest[]> = {};
+      const held: Record<string, DynamoWriteRequest[]> = {};
+      for (const [tableName, writes] of Object.entries(input.RequestItems ?? {})) {
+        for (const write of writes) {
+          const into = random() < share ? held : sent;
+          into[tableName] = [...(into[tableName] ?? []), write];
+        }
+      }
+      if (Object.keys(sent).length === 0) {
+        const [tableName, writes] = Object.entries(held)[0]!;
+        sent[tableName] = [writes.shift()!];
+        if (writes.length === 0) delete held[tableName];
+      }
+      const result = await next({ ...args, input: { ...input, RequestItems: sent } });
+      const output = result.output as BatchWriteItemCommandOutput;
+      const unprocessed = { ...(output.UnprocessedItems ?? {}) };
+      for (const [tableName, writes] of Object.entries(held)) {
+        unprocessed[tableName] = [...(unprocessed[tableName] ?? []), ...writes];
+      }
+      output.UnprocessedItems = unprocessed;
+      return result;
+    },
+    { step: 'initialize', name: 'unprocessedShare' },
+  );
+  return { requests: () => requests };
+}
+
+/** 30 % of every request unprocessed: the WriteBatcher (repacking) against the plain loop (per-chunk retry). */
+async function measureUnprocessed(ctx: BenchContext, admin: DynamoDBClient, count: number) {
+  const tables = await createTables(admin, ['u1', 'u2']);
+  const batches = buildBatches(count, (i) => `x${i}`, 200);
+  const batcherClient = new DynamoDBClient({ maxAttempts: 1 });
+  const batcherRequests = withUnprocessedShare(batcherClient, 0.3, 11);
+  const loopClient = new DynamoDBClient({ maxAttempts: 3 });
+  const loopRequests = withUnprocessedShare(loopClient, 0.3, 11);
+  const batcher = new WriteBatcher({ client: batcherClient, maxConcurrency });
+  const router = new Router(routesFor(tables.u1!));
+  const loop = peers.plainDocumentClientLoop(loopClient, tables.u2!, maxConcurrency);
+  const timed = async (fn: (records: SQSRecord[]) => Promise<unknown>) => {
+    const started = performance.now();
+    for (const records of batches) await fn(records);
+    return count / ((performance.now() - started) / 1000);
+  };
+  let written = 0;
+  const writeBatcher = await timed(async (records) => {
+    const { summary } = await processIngestBatch(records, {
+      router,
+      batcher,
+      deadLetters: noDeadLetters,
+      deadline: { at: Date.now() + 120_000 },
+    });
+    written += summary.writes.written;
+  });
+  const plainLoop = await timed(loop);
+  const result = {
+    share: 0.3,
+    writeBatcher: { itemsPerSec: writeBatcher, requestsPerItem: batcherRequests.requests() / count, written },
+    plainLibDynamoDbLoop: { itemsPerSec: plainLoop, requestsPerItem: loopRequests.requests() / count },
+    writeBatcherVsPlainLoop: writeBatcher / plainLoop,
+  };
+  ctx.log('  30 % unprocessed:');
+  ctx.log(
+    table([
+      {
+        strategy: 'writeBatcher',
+        'items/s': writeBatcher,
+        'requests/item': result.writeBatcher.requestsPerItem,
+      },
+      {
+        strategy: 'plainLibDynamoDbLoop',
+        'items/s': plainLoop,
+        'requests/item': result.plainLibDynamoDbLoop.requestsPerItem,
+      },
+    ]),
+  );
+  return result;
+}
+
+/**
+ * Version-guarded writes of distinct keys, into a fresh table each round: transactions
+ * of 100 conditional puts vs one conditional PutItem each, same concurrency. Write units per write
+ * are the batcher's computed figure (DynamoDB Local does not report a transaction's units as DynamoDB does).
+ */
+async function measureVersioned(ctx: BenchContext, admin: DynamoDBClient, count: number, rounds: number) {
+  const modes = ['transaction', 'conditional-put'] as const;
+  const batches = Array.from({ length: Math.ceil(count / BATCH) }, (_, b) =>
+    buildBatches(Math.min(BATCH, count - b * BATCH), (i) => `v${b * BATCH + i}`, 200, 3).flat(),
+  );
+  const runs: Record<string, { seconds: number; units: number; requests: number }[]> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of modes) {
+      const tables = await createTables(admin, [mode === 'transaction' ? 't' : 'p']);
+      const tableName = Object.values(tables)[0]!;
+      const client = new DynamoDBClient({ maxAttempts: 1 });
+      const batcher = new WriteBatcher({ client, maxConcurrency, versionedWrites: mode });
+      const router = new Router(routesFor(tableName));
+      let units = 0;
+      let requests = 0;
+      const started = performance.now();
+      for (const records of batches) {
+        const { summary } = await processIngestBatch(records, {
+          router,
+          batcher,
+          deadLetters: noDeadLetters,
+          deadline: { at: Date.now() + 120_000 },
+        });
+        units += summary.writes.consumedWriteCapacity;
+        requests += summary.writes.conditionalRequests;
+      }
+      runs[mode] = [
+        ...(runs[mode] ?? []),
+        { seconds: (performance.now() - started) / 1000, units, requests },
+      ];
+    }
+  }
+  const result = Object.fromEntries(
+    modes.map((mode) => {
+      const seconds = median(runs[mode]!.map((r) => r.seconds));
+      const last = runs[mode]!.at(-1)!;
+      return [
+        mode,
+        {
+          writesPerSec: count / seconds,
+          writeUnitsPerWrite: last.units / count,
+          requestsPerWrite: last.requests / count,
+        },
+      ];
+    }),
+  ) as Record<
+    (typeof modes)[number],
+    { writesPerSec: number; writeUnitsPerWrite: number; requestsPerWrite: number }
+  >;
+  const ratio = result.transaction.writesPerSec / result['conditional-put'].writesPerSec;
+  ctx.log('  version-guarded writes (distinct keys):');
+  ctx.log(
+    table(
+      modes.map((mode) => ({
+        mode,
+        'writes/s': result[mode].writesPerSec,
+        'WCU/write': result[mode].writeUnitsPerWrite,
+        'requests/write': result[mode].requestsPerWrite,
+      })),
+    ),
+  );
+  return { ...result, transactionVsConditionalPut: ratio };
 }
 
 function median(values: number[]): number {
@@ -169,7 +364,12 @@ async function createTables(ddb: DynamoDBClient, names: string[]): Promise<Recor
 }
 
 /** Lambda batches of contract-v1 puts, `bodyBytes` each, keys from `keyOf`. */
-function buildBatches(count: number, keyOf: (i: number) => string, bodyBytes: number): SQSRecord[][] {
+function buildBatches(
+  count: number,
+  keyOf: (i: number) => string,
+  bodyBytes: number,
+  version?: number,
+): SQSRecord[][] {
   const batches: SQSRecord[][] = [];
   for (let start = 0; start < count; start += BATCH) {
     const records: SQSRecord[] = [];
@@ -178,6 +378,7 @@ function buildBatches(count: number, keyOf: (i: number) => string, bodyBytes: nu
         op: 'put',
         table: 'items',
         item: { pk: keyOf(i), sk: '1', seq: i, data: '' },
+        ...(version === undefined ? {} : { version }),
       });
       const body = base.replace('"data":""', `"data":"${'x'.repeat(Math.max(0, bodyBytes - base.length))}"`);
       records.push(toSqsRecord({ MessageId: randomUUID(), ReceiptHandle: `r${i}`, Body: body }, source));

@@ -3,19 +3,21 @@ import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
   type DynamoDBClient,
+  type Put,
   PutItemCommand,
+  TransactWriteItemsCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 type Fault = (
-  command: BatchWriteItemCommand | PutItemCommand,
+  command: BatchWriteItemCommand | PutItemCommand | TransactWriteItemsCommand,
   call: number,
 ) => Error | 'unprocessed-half' | undefined;
 
 /**
- * An in-memory stand-in for DynamoDBClient's `send` (BatchWriteItem and the version-guarded PutItem
- * only), for unit tests and the CPU-per-record benchmark. Key schema: `pk` + `sk`.
+ * An in-memory stand-in for DynamoDBClient's `send` (BatchWriteItem, and the version-guarded
+ * PutItem and TransactWriteItems of puts only), for unit tests and the CPU-per-record benchmark. Key schema: `pk` + `sk`.
  */
 export class InMemoryDynamoDb {
   readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
@@ -34,6 +36,7 @@ export class InMemoryDynamoDb {
     await Promise.resolve();
     if (command instanceof BatchWriteItemCommand) return this.batchWrite(command);
     if (command instanceof PutItemCommand) return this.putItem(command);
+    if (command instanceof TransactWriteItemsCommand) return this.transactWrite(command);
     throw new Error(`InMemoryDynamoDb does not implement ${(command as object).constructor.name}`);
   }
 
@@ -56,7 +59,10 @@ export class InMemoryDynamoDb {
     }
     return {
       UnprocessedItems: unprocessed,
-      ConsumedCapacity: [{ TableName: 'x', CapacityUnits: count }],
+      // As DynamoDB: capacity only when asked, one unit per item here.
+      ...(asked(command.input.ReturnConsumedCapacity)
+        ? { ConsumedCapacity: [{ TableName: 'x', CapacityUnits: count }] }
+        : {}),
       $metadata: {},
     };
   }
@@ -65,18 +71,61 @@ export class InMemoryDynamoDb {
     this.calls.push({ name: 'PutItem', items: 1 });
     const fault = this.fault?.(command, this.calls.length);
     if (fault instanceof Error) throw fault;
-    const { TableName, Item, ExpressionAttributeNames, ExpressionAttributeValues } = command.input;
-    const existing = this.table(TableName!).get(keyString(Item!));
-    // The version guard: `#v` names the version attribute, `:v` holds the incoming version.
-    const stored = existing?.[ExpressionAttributeNames?.['#v'] ?? '_version'];
-    const next = Number(ExpressionAttributeValues?.[':v']?.N);
-    if (typeof stored === 'number' && !(stored < next)) {
+    const { TableName, Item } = command.input;
+    if (!this.guardHolds(command.input as Put)) {
       throw Object.assign(new Error('The conditional request failed'), {
         name: 'ConditionalCheckFailedException',
       });
     }
     this.store(TableName!, Item!);
-    return { ConsumedCapacity: { TableName, CapacityUnits: 1 }, $metadata: {} };
+    return {
+      ...(asked(command.input.ReturnConsumedCapacity)
+        ? { ConsumedCapacity: { TableName, CapacityUnits: 1 } }
+        : {}),
+      $metadata: {},
+    };
+  }
+
+  private transactWrite(command: TransactWriteItemsCommand) {
+    const actions = command.input.TransactItems ?? [];
+    this.calls.push({ name: 'TransactWriteItems', items: actions.length });
+    // Faults apply per action, as DynamoDB reports them: IAM refuses the whole request; throttling
+    // and validation cancel the transaction with a reason for that action (as a failed guard does).
+    const faults = actions.map((action) => this.fault?.(new PutItemCommand(action.Put!), this.calls.length));
+    const denied = faults.find((f) => f instanceof Error && f.name === 'AccessDeniedException');
+    if (denied) throw denied;
+    const reasons = actions.map((action, i) => {
+      const fault = faults[i];
+      if (fault instanceof Error) {
+        if (fault.name === 'ValidationException') return { Code: 'ValidationError', Message: fault.message };
+        return { Code: 'ThrottlingError', Message: fault.message };
+      }
+      return this.guardHolds(action.Put!)
+        ? { Code: 'None' }
+        : { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' };
+    });
+    // All or nothing: one failing action cancels the transaction.
+    if (reasons.some((reason) => reason.Code !== 'None')) {
+      throw Object.assign(new Error('Transaction cancelled'), {
+        name: 'TransactionCanceledException',
+        CancellationReasons: reasons,
+      });
+    }
+    for (const action of actions) this.store(action.Put!.TableName!, action.Put!.Item!);
+    return {
+      ...(asked(command.input.ReturnConsumedCapacity)
+        ? { ConsumedCapacity: [{ TableName: 'x', CapacityUnits: 2 * actions.length }] }
+        : {}),
+      $metadata: {},
+    };
+  }
+
+  /** The version guard: `#v` names the version attribute, `:v` holds the incoming version. */
+  private guardHolds(put: Put): boolean {
+    const existing = this.table(put.TableName!).get(keyString(put.Item!));
+    const stored = existing?.[put.ExpressionAttributeNames?.['#v'] ?? '_version'];
+    const next = Number(put.ExpressionAttributeValues?.[':v']?.N);
+    return !(typeof stored === 'number' && !(stored < next));
   }
 
   private store(table: string, item: Record<string, AttributeValue>): void {
@@ -89,6 +138,8 @@ export class InMemoryDynamoDb {
     return table;
   }
 }
+
+const asked = (mode: string | undefined) => mode !== undefined && mode !== 'NONE';
 
 function keyString(item: Record<string, AttributeValue>): string {
   return `${item.pk?.S ?? item.pk?.N}\u0000${item.sk?.S ?? item.sk?.N}`;

@@ -38,6 +38,8 @@ describe('classifyAwsError', () => {
     ['InternalFailure', sdkError('InternalFailure', 400)],
     ['ServiceUnavailable', sdkError('ServiceUnavailable', 503, 'server')],
     ['ServiceFailure', sdkError('ServiceFailure', 400)],
+    ['TransactionConflictException', sdkError('TransactionConflictException', 400)],
+    ['TransactionInProgressException', sdkError('TransactionInProgressException', 400)],
     ['any 5xx', sdkError('Whatever', 502)],
     ['a server fault', Object.assign(new Error('x'), { $fault: 'server' })],
     ['an error the SDK marks retryable', Object.assign(new Error('x'), { $retryable: {} })],

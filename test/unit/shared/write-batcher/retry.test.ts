@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, UnprocessedItemsLeft } from '../../../../shared/write-batcher/retry.ts';
+import { classify } from '../../../../shared/write-batcher/retry.ts';
 
 function sdkError(name: string, status: number, fault: 'client' | 'server' = 'client'): Error {
   return Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status } });
@@ -7,7 +7,6 @@ function sdkError(name: string, status: number, fault: 'client' | 'server' = 'cl
 
 describe('classify', () => {
   it.each([
-    ['unprocessed items', new UnprocessedItemsLeft('2 items unprocessed'), 'unprocessed'],
     ['our own abort', Object.assign(new Error('aborted'), { name: 'AbortError' }), 'deadline'],
     ['throttling', sdkError('ProvisionedThroughputExceededException', 400), 'throttle'],
     ['a 5xx', sdkError('InternalServerError', 500, 'server'), 'transient'],

@@ -8,7 +8,7 @@ import { awsError, InMemoryDynamoDb } from '../../../support/fakes/in-memory-dyn
 const soon = () => ({ deadline: { at: Date.now() + 5_000 } });
 const table = itemsTarget.tableName;
 
-function setup(options: { maxConcurrency?: number } = {}) {
+function setup(options: { maxConcurrency?: number; adaptiveConcurrency?: boolean } = {}) {
   const db = new InMemoryDynamoDb();
   const batcher = new WriteBatcher({ client: db.client, baseDelayMs: 1, maxDelayMs: 5, ...options });
   return { db, batcher };
@@ -48,6 +48,23 @@ describe('WriteBatcher.writeAll', () => {
     expect(outcomes.every((o) => o.status === 'written')).toBe(true);
     expect(stats.unprocessedRetried).toBe(5 + 2);
     expect(db.tables.get(table)?.size).toBe(10);
+  });
+
+  it('repacks the unprocessed items of every request in flight into full requests', async () => {
+    // Prepare: every request leaves half its items unprocessed
+    const { db, batcher } = setup();
+    db.fault = () => 'unprocessed-half';
+    const requests = Array.from({ length: 100 }, (_, i) => put(`k${i}`, { i }));
+    // Act
+    const { outcomes, stats } = await batcher.writeAll(requests, soon());
+    // Assess: about 100 + 50 + 25 + 12 + 6 + 3 + 1 writes sent. Retried chunk by chunk that takes
+    // 4 × 7 requests; repacked, at most 8 full ones plus one partial per wave (7 waves at most).
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(db.tables.get(table)?.size).toBe(100);
+    const sent = db.calls.reduce((sum, c) => sum + c.items, 0);
+    expect(stats.unprocessedRetried).toBe(sent - 100);
+    expect(db.calls.length).toBeLessThanOrEqual(Math.ceil(sent / 25) + 7);
+    expect(db.calls.length).toBeLessThan(4 * 7);
   });
 
   it('retries throttling and 5xx errors with backoff and counts them', async () => {
@@ -94,6 +111,55 @@ describe('WriteBatcher.writeAll', () => {
     expect(db.item(table, 'a')).toMatchObject({ n: 5, _version: 5 });
   });
 
+  it('sends version-guarded writes as transactions of up to 100 conditional puts', async () => {
+    const { db, batcher } = setup();
+    const requests = Array.from({ length: 250 }, (_, i) => put(`k${i}`, { i }, { version: 1 }));
+    const { outcomes, stats } = await batcher.writeAll(requests, soon());
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(db.calls.map((c) => `${c.name} ${c.items}`)).toEqual([
+      'TransactWriteItems 100',
+      'TransactWriteItems 100',
+      'TransactWriteItems 50',
+    ]);
+    expect(stats.conditionalRequests).toBe(3);
+    expect(db.item(table, 'k249')).toMatchObject({ i: 249, _version: 1 });
+  });
+
+  it('settles the stale writes of a cancelled transaction and sends the others again at once', async () => {
+    // Prepare: every third key already holds a higher version
+    const { db, batcher } = setup();
+    const keys = Array.from({ length: 120 }, (_, i) => `k${i}`);
+    await batcher.writeAll(
+      keys.filter((_, i) => i % 3 === 0).map((k) => put(k, { old: true }, { version: 9 })),
+      soon(),
+    );
+    db.calls.length = 0;
+    // Act
+    const { outcomes, stats } = await batcher.writeAll(
+      keys.map((k) => put(k, { old: false }, { version: 5 })),
+      soon(),
+    );
+    // Assess: stale where the stored version is higher, written elsewhere; each transaction at most twice
+    expect(outcomes.map((o) => o.status)).toEqual(keys.map((_, i) => (i % 3 === 0 ? 'stale' : 'written')));
+    expect(stats).toMatchObject({ stale: 40, written: 80 });
+    expect(db.item(table, 'k0')).toMatchObject({ old: true, _version: 9 });
+    expect(db.item(table, 'k1')).toMatchObject({ old: false, _version: 5 });
+    expect(db.calls.length).toBeLessThanOrEqual(4);
+  });
+
+  it("sends one conditional PutItem per version-guarded write with versionedWrites: 'conditional-put'", async () => {
+    const db = new InMemoryDynamoDb();
+    const batcher = new WriteBatcher({ client: db.client, versionedWrites: 'conditional-put' });
+    await batcher.writeAll([put('a', { n: 2 }, { version: 2 })], soon());
+    const { outcomes } = await batcher.writeAll(
+      [put('a', { n: 1 }, { version: 1 }), put('b', {}, { version: 1 })],
+      soon(),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'written']);
+    expect(db.calls.map((c) => c.name)).toEqual(['PutItem', 'PutItem', 'PutItem']);
+    expect(db.item(table, 'a')).toMatchObject({ n: 2 });
+  });
+
   it('keeps a versioned delete as a tombstone so an older put cannot resurrect the item', async () => {
     const { db, batcher } = setup();
     await batcher.writeAll([del('a', { version: 7 })], soon());
@@ -136,13 +202,16 @@ describe('WriteBatcher.writeAll', () => {
     [{ flushDelayMs: -1 }, 'flushDelayMs', -1, 'a number ≥ 0'],
     [{ versionAttribute: '' }, 'versionAttribute', '', 'a non-empty attribute name'],
     [{ tombstoneTtlDays: 0 }, 'tombstoneTtlDays', 0, 'a number > 0'],
+    [{ versionedWrites: 'fast' }, 'versionedWrites', 'fast', "'transaction' or 'conditional-put'"],
+    [{ consumedCapacity: 'always' }, 'consumedCapacity', 'always', "'computed', 'dynamodb' or 'off'"],
   ])(
     'refuses %o with an InvalidOptionError naming the option and the rule',
     (options, option, value, rule) => {
       // Prepare
       const { client } = new InMemoryDynamoDb();
       // Act
-      const create = () => new WriteBatcher({ client, ...options });
+      // A JavaScript caller can pass anything: the options are checked at run time.
+      const create = () => new WriteBatcher({ client, ...(options as object) });
       // Assess
       expect(create).toThrow(InvalidOptionError);
       expect(create).toThrow(
@@ -190,12 +259,12 @@ describe('WriteBatcher.writeAll', () => {
     }
     expect(stats.rejected).toBe(2);
     expect(db.item(table, 'a')).toBeDefined();
-    // One mixed request, then one per table, and the guarded put once: no retries.
+    // One mixed request, then one per table, and the guarded put's transaction once: no retries.
     expect(db.calls.map((c) => c.name).sort()).toEqual([
       'BatchWriteItem',
       'BatchWriteItem',
       'BatchWriteItem',
-      'PutItem',
+      'TransactWriteItems',
     ]);
   });
 
@@ -230,21 +299,118 @@ describe('WriteBatcher.writeAll', () => {
     );
     expect(peak).toBe(2);
   });
+
+  /** Counts the requests in flight as each call starts, 2 ms per call. */
+  function tracked(db: InMemoryDynamoDb): number[] {
+    const atStart: number[] = [];
+    let inFlight = 0;
+    const send = db.send.bind(db);
+    db.send = async (command) => {
+      atStart.push(++inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      try {
+        return await send(command);
+      } finally {
+        inFlight--;
+      }
+    };
+    return atStart;
+  }
+
+  it('halves the requests in flight to a table each time it throttles, down to one at a time', async () => {
+    // Prepare: the first 8 calls throttled
+    const { db, batcher } = setup({ maxConcurrency: 8 });
+    const atStart = tracked(db);
+    db.fault = (_, call) => (call <= 8 ? awsError('ProvisionedThroughputExceededException') : undefined);
+    // Act
+    const { outcomes } = await batcher.writeAll(
+      Array.from({ length: 200 }, (_, i) => put(`k${i}`)),
+      soon(),
+    );
+    // Assess: 4 at first; 2 after the first throttle; then 1 (calls 7 and 8 go alone)
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(Math.max(...atStart.slice(0, 4))).toBe(4);
+    expect(atStart.slice(6, 8)).toEqual([1, 1]);
+  });
+
+  it('takes a transaction cancelled with ThrottlingError reasons for a throttle of its table', async () => {
+    // Prepare: 10 transactions of 100 version-guarded puts; the first 8 calls cancelled for throughput
+    const { db, batcher } = setup({ maxConcurrency: 8 });
+    const atStart = tracked(db);
+    db.fault = (_, call) => (call <= 8 ? awsError('ThrottlingException') : undefined);
+    // Act
+    const { outcomes } = await batcher.writeAll(
+      Array.from({ length: 1_000 }, (_, i) => put(`k${i}`, {}, { version: 1 })),
+      soon(),
+    );
+    // Assess
+    expect(outcomes.every((o) => o.status === 'written')).toBe(true);
+    expect(Math.max(...atStart.slice(0, 4))).toBe(4);
+    expect(atStart.slice(6, 8)).toEqual([1, 1]);
+  });
+
+  it('sends maxConcurrency requests at once from the start with adaptiveConcurrency false', async () => {
+    const { db, batcher } = setup({ maxConcurrency: 8, adaptiveConcurrency: false });
+    const atStart = tracked(db);
+    await batcher.writeAll(
+      Array.from({ length: 200 }, (_, i) => put(`k${i}`)),
+      soon(),
+    );
+    expect(Math.max(...atStart)).toBe(8);
+  });
 });
 
 describe('WriteBatcher consumed capacity', () => {
-  it('asks for consumed capacity by default and sums it, and can be told not to ask', async () => {
+  function recording() {
     const db = new InMemoryDynamoDb();
-    const seen: unknown[] = [];
+    const asked: unknown[] = [];
     const send = db.send.bind(db);
     db.send = (command) => {
-      seen.push((command as { input: { ReturnConsumedCapacity?: string } }).input.ReturnConsumedCapacity);
+      asked.push((command as { input: { ReturnConsumedCapacity?: string } }).input.ReturnConsumedCapacity);
       return send(command);
     };
-    const { stats } = await new WriteBatcher({ client: db.client }).writeAll([put('a'), put('b')], soon());
-    await new WriteBatcher({ client: db.client, returnConsumedCapacity: false }).writeAll([put('c')], soon());
-    expect(seen).toEqual(['TOTAL', 'NONE']);
-    expect(stats.consumedWriteCapacity).toBe(2);
+    return { db, asked };
+  }
+
+  it('computes write units from item sizes by default without asking DynamoDB', async () => {
+    // Prepare: 1 unit per started KB, at least 1, twice that in a transaction (version-guarded
+    // writes); a failed version guard costs its units too
+    const { db, asked } = recording();
+    const batcher = new WriteBatcher({ client: db.client });
+    const requests = [
+      put('small', { s: 'x' }),
+      put('big', { s: 'x'.repeat(2_500) }),
+      del('gone'),
+      put('v', { s: 'y' }, { version: 1 }),
+    ];
+    // Act
+    const first = await batcher.writeAll(requests, soon());
+    const stale = await batcher.writeAll([put('v', { s: 'y' }, { version: 1 })], soon());
+    // Assess
+    expect(asked.every((value) => value === 'NONE')).toBe(true);
+    expect(first.stats.consumedWriteCapacity).toBe(1 + 3 + 1 + 2);
+    expect(stale.outcomes[0]).toEqual({ status: 'stale' });
+    expect(stale.stats.consumedWriteCapacity).toBe(1);
+  });
+
+  it('asks for INDEXES only for tables with indexes, TOTAL with consumedCapacity dynamodb, nothing when off', async () => {
+    const { db, asked } = recording();
+    const indexed = { ...itemsTarget, indexes: true };
+    const computed = await new WriteBatcher({ client: db.client }).writeAll(
+      [{ op: 'put', target: indexed, item: { pk: 'i', sk: '1' } }],
+      soon(),
+    );
+    const exact = await new WriteBatcher({ client: db.client, consumedCapacity: 'dynamodb' }).writeAll(
+      [put('a'), put('b')],
+      soon(),
+    );
+    const off = await new WriteBatcher({ client: db.client, consumedCapacity: 'off' }).writeAll(
+      [put('c')],
+      soon(),
+    );
+    expect(asked).toEqual(['INDEXES', 'TOTAL', 'NONE']);
+    // The fake reports one unit per item when asked.
+    expect([computed, exact, off].map((r) => r.stats.consumedWriteCapacity)).toEqual([1, 2, 0]);
   });
 });
 
