@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import { parseMessage } from '../../shared/contract/index.ts';
 import type { PipelineError } from '../../shared/core/errors.ts';
@@ -17,6 +19,8 @@ export interface IngestDeps {
   readonly batcher: Pick<WriteBatcher, 'writeAll'>;
   readonly deadLetters: DeadLetterSink;
   readonly deadline: Deadline;
+  /** Gets one DEBUG line per stale write (see `logStaleWrites`). @default stale writes are not logged */
+  readonly logger?: Pick<Logger, 'debug'>;
 }
 
 /** What happened to one batch, for logs, metrics and the demo. */
@@ -75,6 +79,7 @@ export async function processIngestBatch(
   outcomes.forEach((outcome, r) => {
     verdicts[recordOf[r]!] = verdictOf(outcome);
   });
+  if (deps.logger) logStaleWrites(deps.logger, outcomes, requests, (r) => records[recordOf[r]!]!);
 
   // Rejects behind a failure in their FIFO group are retried with it rather than dead-lettered now;
   // a dead-letter send that fails is itself a failure that holds back the rest of its group.
@@ -111,6 +116,44 @@ function verdictOf(outcome: Outcome): Verdict {
     case 'rejected':
       return { kind: 'reject', error: final.error };
   }
+}
+
+/**
+ * One DEBUG line per write a version guard skipped, so "my update never showed up" has an answer:
+ * the message, the table, a hash of the key, the version it carried, the stored version that won and
+ * whether that was a tombstone. Keys may be personal data, so only their hash is logged (`keyHash`);
+ * payloads never are.
+ */
+function logStaleWrites(
+  logger: Pick<Logger, 'debug'>,
+  outcomes: readonly Outcome[],
+  requests: readonly WriteRequest[],
+  recordOfRequest: (r: number) => SQSRecord,
+): void {
+  outcomes.forEach((outcome, r) => {
+    if (outcome.status !== 'stale') return;
+    const request = requests[r]!;
+    logger.debug('stale write skipped', {
+      messageId: recordOfRequest(r).messageId,
+      table: request.target.tableName,
+      keyHash: keyHash(request),
+      incomingVersion: outcome.incomingVersion ?? request.version,
+      storedVersion: outcome.storedVersion,
+      storedDeleted: outcome.storedDeleted === true,
+    });
+  });
+}
+
+/**
+ * The first 12 hex digits of SHA-256 over `JSON.stringify([table, partitionKeyValue, sortKeyValue])`
+ * (no sort key value without a sort key): an item's identity in logs without its key. Anyone with
+ * the key computes the same hash to find its lines.
+ */
+function keyHash(request: WriteRequest): string {
+  const { tableName, partitionKey, sortKey } = request.target;
+  const source = request.op === 'put' ? request.item : request.key;
+  const parts = [tableName, source[partitionKey], ...(sortKey === undefined ? [] : [source[sortKey]])];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
 }
 
 /** FIFO ordering: once a message of a group fails, every later message of that group fails too. */

@@ -27,7 +27,8 @@ import { processIngestBatch } from './core.ts';
 import type { BatchWriterEnv } from './env.ts';
 
 export interface BatchWriterWiring {
-  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** `debug` gets one line per stale write (`processIngestBatch`); `info` one per batch. */
+  readonly logger: Pick<Logger, 'debug' | 'info' | 'warn'>;
   readonly metrics: Metrics;
   /**
    * DynamoDB endpoint of the function's clients (a local stack, a fault-injecting proxy).
@@ -106,6 +107,7 @@ export function createIngestHandler(env: BatchWriterEnv, wiring: BatchWriterWiri
       batcher: batcherFor(pipeline.writeOptions.maxConcurrency),
       deadLetters,
       deadline: deadlineOf(context, pipeline.writeOptions.deadlineMarginMs),
+      logger,
     });
     const deadLettered = Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
     metrics.addMetric(BATCH_WRITER_METRICS.MessagesReceived, MetricUnit.Count, summary.records);

@@ -37,6 +37,10 @@ export const WRITE_BATCHER_LAYOUT: Layout<typeof WRITE_BATCHER_METRICS> = {
   UnprocessedItemsRetried: { graph: RETRIES },
   WritesRetryableFailed: { graph: RETRIES },
   TransientErrors: { graph: RETRIES },
+  StaleVersionLag: {
+    graph: 'stale version lag (max of stored − incoming version)',
+    statistic: Stats.MAXIMUM,
+  },
 };
 
 export const SNAPSHOT_READER_LAYOUT: Layout<typeof SNAPSHOT_READER_METRICS> = {

@@ -7,6 +7,7 @@ export type {
   Deadline,
   FinalOutcome,
   Outcome,
+  StaleOutcome,
   TableTarget,
   WriteRequest,
   WriteResult,

@@ -14,6 +14,7 @@ const COUNTS: ReadonlyArray<[keyof WriteStats, string]> = [
   ['throttles', M.Throttles],
   ['transientErrors', M.TransientErrors],
   ['consumedWriteCapacity', M.ConsumedWriteCapacity],
+  ['staleVersionLag', M.StaleVersionLag],
 ];
 
 /** Adds one call's counters to Powertools Metrics (flushed as EMF by `logMetrics` or `publishStoredMetrics`). */

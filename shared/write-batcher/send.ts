@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
   type CancellationReason,
@@ -15,6 +16,7 @@ import type { LimitFunction } from 'p-limit';
 import type { ConcurrencyWindows } from './adaptive-limit.ts';
 import { MAX_BATCH_BYTES, MAX_BATCH_REQUESTS } from './chunk.ts';
 import { DynamoDbAccessDeniedError, DynamoDbValidationError } from './errors.ts';
+import { staleOutcome } from './outcome.ts';
 import { keyOfMarshalled, type PlannedWrite } from './plan.ts';
 import { type BackoffOptions, classify, type ErrorKind, retrying } from './retry.ts';
 import type { Deadline, FinalOutcome, WriteStats } from './types.ts';
@@ -36,6 +38,8 @@ export interface SendContext {
   readonly capacity: ConsumedCapacityMode;
   /** The attribute a version-guarded write's condition compares. */
   readonly versionAttribute: string;
+  /** The attribute that marks a tombstone (read from the stored item a failed condition returns). */
+  readonly deletedAttribute: string;
   readonly stats: WriteStats;
   /** Final outcome per input index, filled in as writes finish. */
   readonly outcomes: FinalOutcome[];
@@ -74,10 +78,11 @@ export function sendRound(chunks: readonly (readonly PlannedWrite[])[], ctx: Sen
 /**
  * Sends one round of version-guarded writes as `TransactWriteItems` of up to 100 conditional puts
  * (4 MB): every put replaces its item only when the stored version is lower or absent. A cancelled
- * transaction says per write why (`CancellationReasons`): a failed condition is `stale` (success),
- * the writes that were not at fault go again at once, conflicts and throttling with backoff — all
- * repacked as `sendRound` does. Same semantics as one conditional PutItem per write, at a fraction
- * of the requests; DynamoDB charges transactional writes twice the write units.
+ * transaction says per write why (`CancellationReasons`): a failed condition is `stale` (success;
+ * its reason carries the stored item, whose version the outcome keeps), the writes that were not at
+ * fault go again at once, conflicts and throttling with backoff — all repacked as `sendRound` does.
+ * Same semantics as one conditional PutItem per write, at a fraction of the requests; DynamoDB
+ * charges transactional writes twice the write units.
  */
 export function sendGuardedRound(
   chunks: readonly (readonly PlannedWrite[])[],
@@ -201,11 +206,11 @@ async function sendTransaction(
     ctx.stats.conditionalRequests++;
     const left: Leftover[] = [];
     writes.forEach((write, i) => {
-      const { Code: code = 'None', Message: message = code } = reasons[i]!;
+      const { Code: code = 'None', Message: message = code, Item: stored } = reasons[i]!;
       if (code === 'ConditionalCheckFailed') {
         // A failed condition consumes write capacity too.
         if (computed) ctx.stats.consumedWriteCapacity += writeUnits(write);
-        setOutcome(ctx, write, STALE);
+        setStale(ctx, write, stored);
       } else if (code === 'None') {
         left.push({ write, attempts, kind: 'cancelled' });
       } else if (code === 'ValidationError') {
@@ -288,6 +293,9 @@ function guardedPut(write: PlannedWrite, versionAttribute: string) {
     ConditionExpression: GUARD_CONDITION,
     ExpressionAttributeNames: { '#v': versionAttribute },
     ExpressionAttributeValues: { ':v': { N: String(write.version) } },
+    // A failed condition returns the stored item, so a stale outcome can say which version won.
+    // ALL_OLD cannot be projected: the whole item comes back, and only its version is kept.
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
 }
 
@@ -324,7 +332,8 @@ function packLeftovers(
 
 /**
  * Sends one version-guarded write as a conditional PutItem (tombstones included): the stored item is
- * replaced only by a strictly higher version; a failed condition means stale, which is success.
+ * replaced only by a strictly higher version; a failed condition means stale, which is success (the
+ * `ConditionalCheckFailedException` carries the stored item, whose version the outcome keeps).
  */
 export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promise<void> {
   const ask = askCapacity([write], ctx.capacity);
@@ -352,7 +361,7 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
       ctx.stats.conditionalRequests++;
       // A failed condition consumes write capacity too.
       if (computed) ctx.stats.consumedWriteCapacity += writeUnits(write);
-      setOutcome(ctx, write, STALE);
+      setStale(ctx, write, (error as { Item?: Record<string, AttributeValue> }).Item);
     } else if (kind === 'validation') {
       setOutcome(ctx, write, {
         status: 'rejected',
@@ -367,7 +376,6 @@ export async function sendGuarded(write: PlannedWrite, ctx: SendContext): Promis
 }
 
 const WRITTEN: FinalOutcome = Object.freeze({ status: 'written' });
-const STALE: FinalOutcome = Object.freeze({ status: 'stale' });
 
 function send(ctx: SendContext, command: BatchWriteItemCommand): Promise<BatchWriteItemCommandOutput>;
 function send(ctx: SendContext, command: PutItemCommand): Promise<{ ConsumedCapacity?: ConsumedCapacity }>;
@@ -482,6 +490,20 @@ const kindDetail: Record<string, string> = {
 
 function setOutcome(ctx: SendContext, write: PlannedWrite, outcome: FinalOutcome): void {
   ctx.outcomes[write.index] = outcome;
+}
+
+/** A failed version guard: `stale`, with the version of the stored item that won (none of its data). */
+function setStale(
+  ctx: SendContext,
+  write: PlannedWrite,
+  stored: Record<string, AttributeValue> | undefined,
+): void {
+  const outcome = staleOutcome(write.version, stored, ctx);
+  if (outcome.storedVersion !== undefined && outcome.incomingVersion !== undefined) {
+    const lag = outcome.storedVersion - outcome.incomingVersion;
+    ctx.stats.staleVersionLag = Math.max(ctx.stats.staleVersionLag, lag);
+  }
+  setOutcome(ctx, write, outcome);
 }
 
 /** Where the consumed write capacity comes from: computed from item sizes, DynamoDB's, or not counted. */

@@ -39,11 +39,25 @@ export type RetryReason =
   | 'deadline' // still unprocessed, throttled or failing when the deadline came
   | 'error'; // DynamoDB answered with an error retrying will not fix now (missing table, bad credentials)
 
+/**
+ * A version guard found an equal or higher stored version: skipped, which is success. The failed
+ * condition returns the stored item (`ReturnValuesOnConditionCheckFailure: ALL_OLD`); only its
+ * version and tombstone flag are kept, never its attributes.
+ */
+export interface StaleOutcome {
+  readonly status: 'stale';
+  /** The version this write carried. */
+  readonly incomingVersion?: number;
+  /** The stored version that won; absent when DynamoDB returned no item or no numeric version. */
+  readonly storedVersion?: number;
+  /** The stored item is a tombstone: a versioned delete won. */
+  readonly storedDeleted?: true;
+}
+
 /** The outcome of a write that was sent (or decided) on its own behalf. */
 export type FinalOutcome =
   | { readonly status: 'written' }
-  /** A version guard found an equal or higher stored version: skipped, which is success. */
-  | { readonly status: 'stale' }
+  | StaleOutcome
   | { readonly status: 'retryable'; readonly reason: RetryReason; readonly detail: string }
   | { readonly status: 'rejected'; readonly error: PipelineError };
 
@@ -72,6 +86,11 @@ export interface WriteStats {
   /** Other retryable errors (5xx, network resets, timeouts). */
   transientErrors: number;
   consumedWriteCapacity: number;
+  /**
+   * Largest `storedVersion − incomingVersion` among the stale writes: 0 when there were none or they
+   * only repeated the stored version (redeliveries); more when a newer version had already won.
+   */
+  staleVersionLag: number;
 }
 
 /** The result of one `writeAll`. */

@@ -187,6 +187,7 @@ export class WriteBatcher {
       backoff: this.backoff,
       capacity: this.capacity,
       versionAttribute: this.versioning.versionAttribute,
+      deletedAttribute: this.versioning.deletedAttribute,
       stats,
       outcomes: finals,
     };
@@ -316,5 +317,6 @@ export function emptyStats(inputs = 0): WriteStats {
     throttles: 0,
     transientErrors: 0,
     consumedWriteCapacity: 0,
+    staleVersionLag: 0,
   };
 }

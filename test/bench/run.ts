@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { endpointEnv, startEmbeddedAws } from '../../shared/local/aws/embedded.ts';
+import { writeCharts } from './charts.ts';
 import type { BenchContext } from './context.ts';
 
 /** Every suite, in the order `npm run bench` runs them. */
@@ -31,11 +32,16 @@ const program = new Command('bench')
       };
       const result = await suite.run(ctx);
       const file = `test/bench/results/${name}.json`;
-      await writeFile(
-        file,
-        `${JSON.stringify({ suite: name, at: new Date().toISOString(), ...result }, null, 2)}\n`,
-      );
+      const record = { suite: name, at: new Date().toISOString(), ...result };
+      await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
       log(`wrote ${file}`);
+      // The JSON is kept either way; a chart that cannot be drawn fails the run, not the suites after it.
+      try {
+        for (const svg of await writeCharts(name, record)) log(`wrote ${svg}`);
+      } catch (error) {
+        log(`charts of ${name} not rendered: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+      }
     }
   });
 

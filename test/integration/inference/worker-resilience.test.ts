@@ -87,8 +87,13 @@ describe('GPU tasks stopped and crashed', () => {
 
   it('completes every job after a task is killed with SIGKILL: its messages come back and run again', async () => {
     // Prepare: a variant of the template's gpu-work visibility timeout (300 s), so that the dead
-    // task's messages come back within the test.
-    fx = await inferenceCloud({ assembly: (assembly) => withWorkVisibilityTimeout(assembly, 8) });
+    // task's messages come back within the test; the workers are told the same timeout and renew
+    // it often enough, as a deployment with that setting would (otherwise messages still being
+    // worked on reappear after 8 s and, redelivered, run up their receive count to the DLQ).
+    fx = await inferenceCloud({
+      assembly: (assembly) => withWorkVisibilityTimeout(assembly, 8),
+      workerEnvironment: { VISIBILITY_TIMEOUT_SECONDS: '8', HEARTBEAT_INTERVAL_MS: '2000' },
+    });
     const seeds = await enqueue(fx);
     const first = await nextWorkerTask(fx);
     const firstReady = await first.worker.ready;

@@ -4,7 +4,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../shared/core/random.ts';
 import { createTable } from '../../../shared/local/resources/write-path.ts';
-import { type TableTarget, WriteBatcher, type WriteRequest } from '../../../shared/write-batcher/index.ts';
+import {
+  type StaleOutcome,
+  type TableTarget,
+  WriteBatcher,
+  type WriteRequest,
+} from '../../../shared/write-batcher/index.ts';
 
 // Version-guarded writes on DynamoDB Local, both ways they can go (transactions of conditional puts,
 // one conditional PutItem each), from several batchers racing on the same keys: the highest version
@@ -43,6 +48,10 @@ function workload(target: TableTarget, writers: number): WriteRequest[][] {
   return Array.from({ length: writers }, (_, w) => requests.filter((_, i) => i % writers === w));
 }
 
+function keyOfRequest(request: WriteRequest): string {
+  return String(request.op === 'put' ? request.item.pk : request.key.pk);
+}
+
 async function stored(tableName: string): Promise<Map<string, Record<string, unknown>>> {
   const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
   return new Map((page.Items ?? []).map((raw) => unmarshall(raw)).map((item) => [String(item.pk), item]));
@@ -57,6 +66,8 @@ describe.each(['transaction', 'conditional-put'] as const)(
   (versionedWrites) => {
     let target: TableTarget;
     let outcomes: string[];
+    /** Every stale outcome, with the request it answered. */
+    const stale: { request: WriteRequest; outcome: StaleOutcome }[] = [];
 
     beforeAll(async () => {
       target = await freshTable();
@@ -71,6 +82,9 @@ describe.each(['transaction', 'conditional-put'] as const)(
               deadline: { at: Date.now() + 60_000 },
             });
             statuses.push(...outcomes.map((o) => o.status));
+            outcomes.forEach((outcome, i) => {
+              if (outcome.status === 'stale') stale.push({ request: requests[start + i]!, outcome });
+            });
           }
           return statuses;
         }),
@@ -93,6 +107,18 @@ describe.each(['transaction', 'conditional-put'] as const)(
       expect(outcomes).toHaveLength(KEYS * VERSIONS);
       expect(outcomes.filter((status) => !['written', 'stale', 'coalesced'].includes(status))).toEqual([]);
       expect(outcomes).toContain('stale');
+    });
+
+    it('says in every stale outcome which stored version won, and whether it was a tombstone', () => {
+      // DynamoDB returns the stored item on a failed condition (ALL_OLD); the outcome keeps its version.
+      expect(stale.length).toBeGreaterThan(0);
+      for (const { request, outcome } of stale) {
+        expect(outcome.incomingVersion).toBe(request.version);
+        expect(outcome.storedVersion).toBeGreaterThanOrEqual(request.version!);
+        const tombstone =
+          outcome.storedVersion === VERSIONS && Number(keyOfRequest(request).slice(1)) % 3 === 0;
+        expect(outcome.storedDeleted ?? false).toBe(tombstone);
+      }
     });
   },
 );

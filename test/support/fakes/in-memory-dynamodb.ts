@@ -8,7 +8,7 @@ import {
   TransactWriteItemsCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 
 type Fault = (
   command: BatchWriteItemCommand | PutItemCommand | TransactWriteItemsCommand,
@@ -18,6 +18,8 @@ type Fault = (
 /**
  * An in-memory stand-in for DynamoDBClient's `send` (BatchWriteItem, and the version-guarded
  * PutItem and TransactWriteItems of puts only), for unit tests and the CPU-per-record benchmark. Key schema: `pk` + `sk`.
+ * A failed version guard returns the stored item when asked (`ReturnValuesOnConditionCheckFailure:
+ * ALL_OLD`), as DynamoDB does: on the ConditionalCheckFailedException, or in the cancellation reason.
  */
 export class InMemoryDynamoDb {
   readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
@@ -75,6 +77,7 @@ export class InMemoryDynamoDb {
     if (!this.guardHolds(command.input as Put)) {
       throw Object.assign(new Error('The conditional request failed'), {
         name: 'ConditionalCheckFailedException',
+        ...this.oldItem(command.input as Put),
       });
     }
     this.store(TableName!, Item!);
@@ -102,7 +105,11 @@ export class InMemoryDynamoDb {
       }
       return this.guardHolds(action.Put!)
         ? { Code: 'None' }
-        : { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' };
+        : {
+            Code: 'ConditionalCheckFailed',
+            Message: 'The conditional request failed',
+            ...this.oldItem(action.Put!),
+          };
     });
     // All or nothing: one failing action cancels the transaction.
     if (reasons.some((reason) => reason.Code !== 'None')) {
@@ -126,6 +133,14 @@ export class InMemoryDynamoDb {
     const stored = existing?.[put.ExpressionAttributeNames?.['#v'] ?? '_version'];
     const next = Number(put.ExpressionAttributeValues?.[':v']?.N);
     return !(typeof stored === 'number' && !(stored < next));
+  }
+
+  /** `{ Item }` of the stored item when the put asks for ALL_OLD on a failed condition, else nothing. */
+  private oldItem(put: Put): { Item?: Record<string, AttributeValue> } {
+    const existing = this.table(put.TableName!).get(keyString(put.Item!));
+    return put.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && existing
+      ? { Item: marshall(existing) }
+      : {};
   }
 
   private store(table: string, item: Record<string, AttributeValue>): void {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { processIngestBatch } from '../../../../functions/batch-writer/core.ts';
@@ -5,7 +7,7 @@ import type { DeadLetter, DeadLetterSink } from '../../../../shared/pipeline/dea
 import { Router } from '../../../../shared/pipeline/routing.ts';
 import { WriteBatcher } from '../../../../shared/write-batcher/write-batcher.ts';
 import { sqsRecord } from '../../../support/factories/sqs.ts';
-import { itemsRoutes, itemsTarget, putMessage } from '../../../support/factories/writes.ts';
+import { deleteMessage, itemsRoutes, itemsTarget, putMessage } from '../../../support/factories/writes.ts';
 import { awsError, InMemoryDynamoDb } from '../../../support/fakes/in-memory-dynamodb.ts';
 
 class RecordingSink implements DeadLetterSink {
@@ -182,5 +184,68 @@ describe('processIngestBatch', () => {
     const result = await processIngestBatch(records, deps);
     expect(result.batchItemFailures).toEqual([]);
     expect(result.summary.writes).toMatchObject({ stale: 1, coalesced: 1, written: 1 });
+  });
+
+  describe('stale writes', () => {
+    /** A logger that keeps what it is given at DEBUG, as the Powertools Logger would print it. */
+    function recordingLogger() {
+      const lines: Record<string, unknown>[] = [];
+      const debug: Logger['debug'] = (message, ...extra) => {
+        lines.push({ message, ...(extra[0] as object) });
+      };
+      return { lines, debug };
+    }
+    const hashOf = (parts: unknown[]) =>
+      createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
+
+    it('logs one DEBUG line per stale write: message id, table, key hash and versions, no key or payload', async () => {
+      // Prepare: a stored version 5 of a, a tombstone at version 8 of b
+      const { deps } = setup();
+      await processIngestBatch(
+        [sqsRecord(putMessage('a', { n: 5 }, 5)), sqsRecord(deleteMessage('b', 8))],
+        deps,
+      );
+      const logger = recordingLogger();
+      const records = [
+        sqsRecord(putMessage('a', { secret: 'payload-a' }, 4)),
+        sqsRecord(putMessage('b', { secret: 'payload-b' }, 8)),
+        sqsRecord(putMessage('c', { n: 1 }, 1)),
+      ];
+      // Act
+      const result = await processIngestBatch(records, { ...deps, logger });
+      // Assess
+      expect(result.batchItemFailures).toEqual([]);
+      expect(logger.lines).toEqual([
+        {
+          message: 'stale write skipped',
+          messageId: records[0]!.messageId,
+          table: itemsTarget.tableName,
+          keyHash: hashOf([itemsTarget.tableName, 'a', '1']),
+          incomingVersion: 4,
+          storedVersion: 5,
+          storedDeleted: false,
+        },
+        {
+          message: 'stale write skipped',
+          messageId: records[1]!.messageId,
+          table: itemsTarget.tableName,
+          keyHash: hashOf([itemsTarget.tableName, 'b', '1']),
+          incomingVersion: 8,
+          storedVersion: 8,
+          storedDeleted: true,
+        },
+      ]);
+      expect(JSON.stringify(logger.lines)).not.toMatch(/payload|"a"|"b"/);
+    });
+
+    it('logs nothing when no write is stale', async () => {
+      const { deps } = setup();
+      const logger = recordingLogger();
+      await processIngestBatch([sqsRecord(putMessage('a', {}, 1)), sqsRecord(putMessage('b'))], {
+        ...deps,
+        logger,
+      });
+      expect(logger.lines).toEqual([]);
+    });
   });
 });

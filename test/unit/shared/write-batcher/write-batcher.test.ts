@@ -106,7 +106,8 @@ describe('WriteBatcher.writeAll', () => {
       [put('a', { n: 4 }, { version: 4 }), put('b', {}, { version: 1 })],
       soon(),
     );
-    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'written']);
+    expect(outcomes[0]).toEqual({ status: 'stale', incomingVersion: 4, storedVersion: 5 });
+    expect(outcomes[1]).toEqual({ status: 'written' });
     expect(stats.stale).toBe(1);
     expect(db.item(table, 'a')).toMatchObject({ n: 5, _version: 5 });
   });
@@ -141,7 +142,8 @@ describe('WriteBatcher.writeAll', () => {
     );
     // Assess: stale where the stored version is higher, written elsewhere; each transaction at most twice
     expect(outcomes.map((o) => o.status)).toEqual(keys.map((_, i) => (i % 3 === 0 ? 'stale' : 'written')));
-    expect(stats).toMatchObject({ stale: 40, written: 80 });
+    expect(stats).toMatchObject({ stale: 40, written: 80, staleVersionLag: 4 });
+    expect(outcomes[0]).toEqual({ status: 'stale', incomingVersion: 5, storedVersion: 9 });
     expect(db.item(table, 'k0')).toMatchObject({ old: true, _version: 9 });
     expect(db.item(table, 'k1')).toMatchObject({ old: false, _version: 5 });
     expect(db.calls.length).toBeLessThanOrEqual(4);
@@ -155,7 +157,10 @@ describe('WriteBatcher.writeAll', () => {
       [put('a', { n: 1 }, { version: 1 }), put('b', {}, { version: 1 })],
       soon(),
     );
-    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'written']);
+    expect(outcomes).toEqual([
+      { status: 'stale', incomingVersion: 1, storedVersion: 2 },
+      { status: 'written' },
+    ]);
     expect(db.calls.map((c) => c.name)).toEqual(['PutItem', 'PutItem', 'PutItem']);
     expect(db.item(table, 'a')).toMatchObject({ n: 2 });
   });
@@ -164,7 +169,12 @@ describe('WriteBatcher.writeAll', () => {
     const { db, batcher } = setup();
     await batcher.writeAll([del('a', { version: 7 })], soon());
     const { outcomes } = await batcher.writeAll([put('a', {}, { version: 6 })], soon());
-    expect(outcomes[0]).toEqual({ status: 'stale' });
+    expect(outcomes[0]).toEqual({
+      status: 'stale',
+      incomingVersion: 6,
+      storedVersion: 7,
+      storedDeleted: true,
+    });
     expect(db.item(table, 'a')).toMatchObject({ _deleted: true, _version: 7 });
   });
 
@@ -186,7 +196,10 @@ describe('WriteBatcher.writeAll', () => {
       soon(),
     );
     // Assess
-    expect(outcomes.map((o) => o.status)).toEqual(['stale', 'stale']);
+    expect(outcomes).toEqual([
+      { status: 'stale', incomingVersion: 2, storedVersion: 3 },
+      { status: 'stale', incomingVersion: 6, storedVersion: 7, storedDeleted: true },
+    ]);
     expect(db.item(table, 'a')).toEqual({ pk: 'a', sk: '1', rev: 3 });
     const tombstone = db.item(table, 'b')!;
     expect(tombstone).toMatchObject({ pk: 'b', sk: '1', rev: 7, gone: true });
@@ -360,6 +373,80 @@ describe('WriteBatcher.writeAll', () => {
   });
 });
 
+describe.each(['transaction', 'conditional-put'] as const)(
+  'WriteBatcher stale outcomes (%s)',
+  (versionedWrites) => {
+    function setupStale() {
+      const db = new InMemoryDynamoDb();
+      const batcher = new WriteBatcher({ client: db.client, versionedWrites, baseDelayMs: 1, maxDelayMs: 5 });
+      return { db, batcher };
+    }
+
+    it('asks DynamoDB for the stored item on a failed condition (ALL_OLD) and keeps only its version', async () => {
+      // Prepare
+      const { db, batcher } = setupStale();
+      const asked: unknown[] = [];
+      const send = db.send.bind(db);
+      db.send = (command) => {
+        const { input } = command as { input: { TransactItems?: { Put?: object }[] } };
+        for (const put of input.TransactItems?.map((action) => action.Put) ?? [input]) {
+          asked.push(
+            (put as { ReturnValuesOnConditionCheckFailure?: string }).ReturnValuesOnConditionCheckFailure,
+          );
+        }
+        return send(command);
+      };
+      await batcher.writeAll([put('a', { secret: 'stored payload' }, { version: 3 })], soon());
+      // Act
+      const { outcomes } = await batcher.writeAll(
+        [put('a', { secret: 'new payload' }, { version: 2 })],
+        soon(),
+      );
+      // Assess: no stored attribute besides the version reaches the outcome
+      expect(asked).toEqual(['ALL_OLD', 'ALL_OLD']);
+      expect(outcomes[0]).toEqual({ status: 'stale', incomingVersion: 2, storedVersion: 3 });
+      expect(JSON.stringify(outcomes)).not.toContain('payload');
+    });
+
+    it('reports the largest stored − incoming version gap of a call as staleVersionLag', async () => {
+      // Prepare
+      const { batcher } = setupStale();
+      await batcher.writeAll([put('a', {}, { version: 10 }), put('b', {}, { version: 4 })], soon());
+      // Act: a is 7 behind, b repeats the stored version (a redelivery)
+      const behind = await batcher.writeAll(
+        [put('a', {}, { version: 3 }), put('b', {}, { version: 4 })],
+        soon(),
+      );
+      const repeated = await batcher.writeAll([put('b', {}, { version: 4 })], soon());
+      // Assess
+      expect(behind.stats).toMatchObject({ stale: 2, staleVersionLag: 7 });
+      expect(repeated.stats).toMatchObject({ stale: 1, staleVersionLag: 0 });
+    });
+
+    it('is still stale, without a stored version, when DynamoDB returns no item', async () => {
+      // Prepare: an answer without the stored item (as from an endpoint that ignores ALL_OLD)
+      const { db, batcher } = setupStale();
+      await batcher.writeAll([put('a', {}, { version: 3 })], soon());
+      const send = db.send.bind(db);
+      db.send = async (command) => {
+        try {
+          return await send(command);
+        } catch (error) {
+          const failed = error as { Item?: unknown; CancellationReasons?: { Item?: unknown }[] };
+          delete failed.Item;
+          for (const reason of failed.CancellationReasons ?? []) delete reason.Item;
+          throw error;
+        }
+      };
+      // Act
+      const { outcomes, stats } = await batcher.writeAll([put('a', {}, { version: 2 })], soon());
+      // Assess
+      expect(outcomes[0]).toEqual({ status: 'stale', incomingVersion: 2 });
+      expect(stats).toMatchObject({ stale: 1, staleVersionLag: 0 });
+    });
+  },
+);
+
 describe('WriteBatcher consumed capacity', () => {
   function recording() {
     const db = new InMemoryDynamoDb();
@@ -389,7 +476,7 @@ describe('WriteBatcher consumed capacity', () => {
     // Assess
     expect(asked.every((value) => value === 'NONE')).toBe(true);
     expect(first.stats.consumedWriteCapacity).toBe(1 + 3 + 1 + 2);
-    expect(stale.outcomes[0]).toEqual({ status: 'stale' });
+    expect(stale.outcomes[0]).toMatchObject({ status: 'stale' });
     expect(stale.stats.consumedWriteCapacity).toBe(1);
   });
 
