@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Agent,
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  request,
-  type ServerResponse,
-} from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { mulberry32 } from '../../shared/core/random.ts';
+import { forwardRequest } from '../../shared/local/aws/http-forward.ts';
 
 /**
  * A fault to inject. `operations` narrows a rule to some DynamoDB operations (the part of the
@@ -120,32 +114,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
   const agent = new Agent({ keepAlive: true });
 
-  const forward = (
-    req: IncomingMessage,
-    body: Buffer,
-  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> =>
-    new Promise((resolve, reject) => {
-      const upstream = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      upstream.on('error', reject);
-      upstream.end(body);
-    });
+  const forward = (req: IncomingMessage, body: Buffer) => forwardRequest(agent, target, req, body);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);

@@ -4,12 +4,12 @@ import {
   createServer,
   type IncomingHttpHeaders,
   type IncomingMessage,
-  request,
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
+import { forwardRequest } from './http-forward.ts';
 
 /** The write capacity the proxy enforces on one table. */
 export interface TableCapacity {
@@ -212,29 +212,7 @@ export async function startCapacityProxy(options: CapacityProxyOptions): Promise
   };
   const agent = new Agent({ keepAlive: true });
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const upstream = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      upstream.on('error', reject);
-      upstream.end(body);
-    });
+  const forward = (req: IncomingMessage, body: Buffer) => forwardRequest(agent, target, req, body);
 
   /**
    * Forwards `body`. The charges count as admitted when DynamoDB did the work — written, or a failed
