@@ -108,3 +108,14 @@ export class LocalStateError extends PipelineError {
     super(`${path}: ${detail}`, options);
   }
 }
+
+/** A condition the local tooling (a demo, a test) waited for did not hold before its deadline. */
+export class WaitTimeoutError extends PipelineError {
+  readonly code = 'WAIT_TIMEOUT';
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${what}: not within ${timeoutMs} ms`);
+  }
+}

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../shared/local/poll.ts';
 import { inferenceSettings } from '../../../shared/pipeline/inference/settings.ts';
 import { parseWorkMessage } from '../../../shared/pipeline/inference/work-message.ts';
 import {
-  eventually,
   type InferenceCloud,
   inferenceCloud,
   jobRecords,
@@ -43,10 +43,13 @@ describe('the inference dispatcher Lambda on the local cloud', () => {
       ids.map((id, i) => requestBody(id, i)),
     );
     await fx.cloud.drain(30_000);
-    const records = await eventually('40 job records', async () => {
-      const found = await jobRecords(fx);
-      return found.size >= ids.length ? found : undefined;
-    });
+    const records = await waitUntil(
+      async () => {
+        const found = await jobRecords(fx);
+        return found.size >= ids.length ? found : undefined;
+      },
+      { what: '40 job records' },
+    );
     const minMessages = Math.ceil(ids.length / maxJobs);
     const jobsIn = (messages: readonly { MessageId?: string; Body?: string }[]) =>
       messages.map((m) => parseWorkMessage(m.MessageId!, m.Body!).jobs);

@@ -23,6 +23,7 @@ import {
   sampleImage,
   shelfClassifierWeights,
 } from '../../../shared/local/model/build-model.ts';
+import { waitUntil } from '../../../shared/local/poll.ts';
 import { isTerminal, type JobRecord } from '../../../shared/pipeline/inference/job-status.ts';
 
 // GPU inference as deployed: the synthesized WritePath and GpuInference stacks on the local cloud.
@@ -221,22 +222,6 @@ export async function countWithStatus(fx: InferenceCloud, status: JobRecord['sta
   return count;
 }
 
-/** Polls until `check` returns a value (not undefined); throws naming `what` after `timeoutMs`. */
-export async function eventually<T>(
-  what: string | (() => string),
-  check: () => Promise<T | undefined> | T | undefined,
-  { timeoutMs = 90_000, intervalMs = 250 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`${typeof what === 'string' ? what : what()}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** Polls the jobs table until `count` jobs (or every job in `count`) are terminal; returns every record. */
 export async function waitForTerminal(
   fx: InferenceCloud,
@@ -245,8 +230,7 @@ export async function waitForTerminal(
 ): Promise<Map<string, JobRecord>> {
   const wanted = typeof count === 'number' ? count : count.length;
   let terminal = 0;
-  return eventually(
-    () => `${wanted} terminal jobs (${terminal} seen)`,
+  return waitUntil(
     async () => {
       const records = await jobRecords(fx);
       terminal =
@@ -258,7 +242,7 @@ export async function waitForTerminal(
             }).length;
       return terminal >= wanted ? records : undefined;
     },
-    { timeoutMs },
+    { what: () => `${wanted} terminal jobs (${terminal} seen)`, timeoutMs },
   );
 }
 
@@ -339,15 +323,14 @@ export async function nextWorkerTask(
   except: readonly string[] = [],
   timeoutMs = 60_000,
 ): Promise<WorkerTask> {
-  return eventually(
-    'a GPU worker task',
+  return waitUntil(
     () => {
       const task = fx.workers.tasks().find((t) => !except.includes(t.taskArn));
       const handle = task && fx.workers.taskHandle(task.taskArn);
       if (!task || !isLocalWorker(handle)) return undefined;
       return { taskArn: task.taskArn, worker: handle, workerId: `${hostname()}-${handle.pid}` };
     },
-    { timeoutMs, intervalMs: 50 },
+    { what: 'a GPU worker task', timeoutMs, intervalMs: 50 },
   );
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../shared/local/poll.ts';
 import {
   countWithStatus,
-  eventually,
   type InferenceCloud,
   inferenceCloud,
   maxDiffFromReference,
@@ -34,13 +34,12 @@ async function enqueue(f: InferenceCloud): Promise<Map<string, number>> {
 
 /** Resolves once the task has finished a job and holds more (scale-in protection on). */
 async function midWork(f: InferenceCloud, taskArn: string): Promise<void> {
-  await eventually(
-    'a task in the middle of the work',
+  await waitUntil(
     async () =>
       (await countWithStatus(f, 'DONE')) > 0 && f.workers.task(taskArn)?.protection.protectionEnabled
         ? true
         : undefined,
-    { intervalMs: 20 },
+    { what: 'a task in the middle of the work', intervalMs: 20 },
   );
 }
 
@@ -80,8 +79,9 @@ describe('GPU tasks stopped and crashed', () => {
     expect(await settledDepth(fx, fx.workQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
     expect(await settledDepth(fx, fx.workDlqUrl, 0)).toEqual({ visible: 0, inFlight: 0 });
     // Idle again, the task drops its scale-in protection: the service may scale it in.
-    await eventually('the idle task to drop its protection', () =>
-      fx!.workers.task(second.taskArn)?.protection.protectionEnabled === false ? true : undefined,
+    await waitUntil(
+      () => (fx!.workers.task(second.taskArn)?.protection.protectionEnabled === false ? true : undefined),
+      { what: 'the idle task to drop its protection' },
     );
   });
 

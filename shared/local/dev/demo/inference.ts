@@ -18,9 +18,9 @@ import {
   sampleImage,
   shelfClassifierWeights,
 } from '../../model/build-model.ts';
+import { waitUntil } from '../../poll.ts';
 import { demoArgs } from '../lib/args.ts';
 import { type DemoCloud, startDemoCloud } from '../lib/demo-cloud.ts';
-import { waitUntil } from '../lib/poll.ts';
 import { queueDepth, sendBodies } from '../lib/queues.ts';
 import { scanAll } from '../lib/tables.ts';
 

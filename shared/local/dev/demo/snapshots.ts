@@ -20,8 +20,8 @@ import {
   snapshotSettings,
 } from '../../../snapshots/index.ts';
 import { localClientConfig } from '../../aws/client-config.ts';
+import { waitUntil } from '../../poll.ts';
 import type { DemoCloud } from '../lib/demo-cloud.ts';
-import { waitUntil } from '../lib/poll.ts';
 import { type DeadLetter, DeadLetterCollector, sendBodies } from '../lib/queues.ts';
 
 export interface SnapshotsDemoResult {
