@@ -32,15 +32,12 @@ async function enqueue(f: InferenceCloud): Promise<Map<string, number>> {
   return seeds;
 }
 
-/** Resolves once the task has finished a job and holds more (scale-in protection on). */
-async function midWork(f: InferenceCloud, taskArn: string): Promise<void> {
-  await waitUntil(
-    async () =>
-      (await countWithStatus(f, 'DONE')) > 0 && f.workers.task(taskArn)?.protection.protectionEnabled
-        ? true
-        : undefined,
-    { what: 'a task in the middle of the work', intervalMs: 20 },
-  );
+/** Resolves once the task has turned its scale-in protection on (it holds jobs). */
+async function protectedTask(f: InferenceCloud, taskArn: string): Promise<boolean> {
+  return waitUntil(() => (f.workers.task(taskArn)?.protection.protectionEnabled ? true : undefined), {
+    what: 'a task holding jobs to turn on its scale-in protection',
+    intervalMs: 20,
+  });
 }
 
 describe('GPU tasks stopped and crashed', () => {
@@ -90,24 +87,36 @@ describe('GPU tasks stopped and crashed', () => {
     // task's messages come back within the test; the workers are told the same timeout and renew
     // it often enough, as a deployment with that setting would (otherwise messages still being
     // worked on reappear after 8 s and, redelivered, run up their receive count to the DLQ).
+    // Batches of 4 and at most 16 jobs held, with debug logs: on CPU the demo model would otherwise
+    // finish all the jobs before the kill lands, and the kill must find the task holding jobs it has
+    // not finished (held jobs whose DONE record is already durable come back as stale no-ops).
     fx = await inferenceCloud({
       assembly: (assembly) => withWorkVisibilityTimeout(assembly, 8),
-      workerEnvironment: { VISIBILITY_TIMEOUT_SECONDS: '8', HEARTBEAT_INTERVAL_MS: '2000' },
+      workerEnvironment: {
+        VISIBILITY_TIMEOUT_SECONDS: '8',
+        HEARTBEAT_INTERVAL_MS: '2000',
+        MAX_BATCH: '4',
+        MAX_IN_FLIGHT_JOBS: '16',
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      },
     });
     const seeds = await enqueue(fx);
     const first = await nextWorkerTask(fx);
     const firstReady = await first.worker.ready;
-    await midWork(fx, first.taskArn);
-    const protectedMidWork = fx.workers.task(first.taskArn)?.protection.protectionEnabled;
+    let batches = 0;
+    await first.worker.waitFor((e) => e.message === 'batch started' && ++batches === 3);
+    const protectedMidWork = await protectedTask(fx, first.taskArn);
     // Act: as an instance failure ends a task; the service starts a replacement.
     first.worker.signal('SIGKILL');
     const exit = await first.worker.exited;
+    const doneByFirst = await countWithStatus(fx, 'DONE');
     const second = await nextWorkerTask(fx, [first.taskArn]);
     const records = await waitForTerminal(fx, JOBS);
     // Assess
     expect(exit.signal).toBe('SIGKILL');
     expect(firstReady).toBeDefined();
     expect(protectedMidWork).toBe(true);
+    expect(doneByFirst).toBeLessThan(JOBS);
     const done = [...records.values()].filter((r) => r.status === 'DONE');
     expect(done).toHaveLength(JOBS);
     expect(done.some((r) => r.workerId === second.workerId && (r.attempt ?? 0) >= 2)).toBe(true);
