@@ -329,7 +329,8 @@ describe('pipeline dlq redrive after a crash', () => {
       // Act
       const signal = await crashingRedrive(dlqUrl, sourceUrl, journal, point);
       expect(signal).toBe('SIGKILL');
-      expect(await readFile(journal, 'utf8')).toContain('"t":"intent"');
+      const crashedJournal = await readFile(journal, 'utf8');
+      expect(crashedJournal).toContain('"t":"intent"');
       const rerun = await cli([
         'redrive',
         '--queue',
@@ -349,7 +350,13 @@ describe('pipeline dlq redrive after a crash', () => {
       expect(summary.journal).toBeUndefined();
       expect(await messageCount(client, dlqUrl)).toBe(0);
       const received = await receiveAll(client, sourceUrl);
-      expect(new Set(bodiesOf(received))).toEqual(new Set(bodiesOf(input.map(toMessage))));
+      // What to look at if this ever fails: the crashed run's journal, the rerun's summary and what arrived.
+      const diagnosis = [
+        `journal after the crash:\n${crashedJournal}`,
+        `rerun: ${rerun.out} ${rerun.err}`,
+        `received: ${JSON.stringify(received.map((m) => [m.Body, m.MessageAttributes?.RedriveSourceMessageId?.StringValue]))}`,
+      ].join('\n');
+      expect(new Set(bodiesOf(received)), diagnosis).toEqual(new Set(bodiesOf(input.map(toMessage))));
       expect(received).toHaveLength(input.length + expected.duplicated);
       // Any copy is of a message the rerun named as possibly duplicated.
       const copies = received.map((m) => m.MessageAttributes?.RedriveSourceMessageId?.StringValue ?? '');
