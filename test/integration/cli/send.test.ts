@@ -165,4 +165,31 @@ describe('pipeline send', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/failed 5: \S*(NonExistentQueue|QueueDoesNotExist)\S* ×5/);
   });
+
+  it("puts the caller's --traceparent on every message, and nothing without it", async () => {
+    // Prepare
+    const queueUrl = await createQueue(client, 'cli-trace');
+    const traceparent = `00-${'4bf92f3577b34da6a3ce929d0e0e4736'}-00f067aa0ba902b7-01`;
+    // Act
+    const traced = await send([
+      '--count',
+      '12',
+      '--traceparent',
+      traceparent,
+      '--queue-url',
+      queueUrl,
+      '--json',
+    ]);
+    const tracedMessages = await receiveAll(client, queueUrl);
+    await send(['--count', '3', '--queue-url', queueUrl, '--json']);
+    const plainMessages = await receiveAll(client, queueUrl);
+    // Assess
+    expect(traced.code).toBe(0);
+    expect(JSON.parse(traced.out)).toMatchObject({ sent: 12, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    expect(tracedMessages.map((m) => m.MessageAttributes?.traceparent?.StringValue)).toEqual(
+      Array.from({ length: 12 }, () => traceparent),
+    );
+    expect(plainMessages).toHaveLength(3);
+    expect(plainMessages.map((m) => m.MessageAttributes)).toEqual([undefined, undefined, undefined]);
+  });
 });
