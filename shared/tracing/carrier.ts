@@ -5,11 +5,10 @@ import {
   isSpanContextValid,
   ROOT_CONTEXT,
   type SpanContext,
-  type TextMapGetter,
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { parseTraceParent, TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { formatAwsTraceHeader, parseAwsTraceHeader } from './xray.ts';
 
 /** The message attribute names of W3C Trace Context, as on HTTP (`traceparent`, `tracestate`). */
@@ -34,16 +33,6 @@ export interface TraceCarrier {
 
 const w3c = new W3CTraceContextPropagator();
 
-const carrierGetter: TextMapGetter<TraceCarrier> = {
-  get: (carrier, key) =>
-    key === TRACEPARENT_ATTRIBUTE
-      ? carrier.traceparent
-      : key === TRACESTATE_ATTRIBUTE
-        ? carrier.tracestate
-        : undefined,
-  keys: () => [TRACEPARENT_ATTRIBUTE, TRACESTATE_ATTRIBUTE],
-};
-
 const recordSetter: TextMapSetter<Record<string, string>> = {
   set: (carrier, key, value) => {
     carrier[key] = value;
@@ -57,8 +46,13 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
  */
 export function extractSpanContext(carrier: TraceCarrier): SpanContext | undefined {
   if (carrier.traceparent !== undefined) {
-    const extracted = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, carrier, carrierGetter));
-    if (extracted) return extracted;
+    // The W3C propagator's own parser, without the Context objects its extract() builds around it:
+    // a batch span extracts one context per record.
+    const parsed = parseTraceParent(carrier.traceparent);
+    if (parsed) {
+      const { tracestate } = carrier;
+      return { ...parsed, isRemote: true, ...(tracestate ? { traceState: new TraceState(tracestate) } : {}) };
+    }
     diag.debug('ignored a malformed traceparent', { length: carrier.traceparent.length });
   }
   if (carrier.awsTraceHeader !== undefined) {

@@ -50,7 +50,7 @@ export function createSdkTracing(options: SdkTracingOptions): Tracing {
     spanLimits: { linkCountLimit: config.linkCountLimit },
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: options.exporter ?? new OTLPTraceExporter(),
+        exporter: options.exporter ?? new OTLPTraceExporter({ url: config.tracesUrl }),
         scheduledDelayMillis: config.scheduledDelayMs,
         maxQueueSize: config.maxQueueSize,
         maxExportBatchSize: config.maxExportBatchSize,

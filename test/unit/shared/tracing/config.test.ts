@@ -21,16 +21,23 @@ describe('tracingConfig', () => {
   });
 
   it.each([
-    ['OTEL_EXPORTER_OTLP_ENDPOINT', endpoint],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', endpoint, 'http://127.0.0.1:4318/v1/traces'],
     [
-      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-      { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example/v1/traces' },
+      'OTEL_EXPORTER_OTLP_ENDPOINT with a path',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example/p/' },
+      'https://otel.example/p/v1/traces',
     ],
-  ])('is on with %s, with the documented defaults', (_, env) => {
+    [
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as given, over the other)',
+      { ...endpoint, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example/traces' },
+      'https://otel.example/traces',
+    ],
+  ])('is on with %s, with the documented defaults', (_, env, tracesUrl) => {
     // Act
     const config = tracingConfig(env);
     // Assess
     expect(config).toEqual({
+      tracesUrl,
       resourceAttributes: {},
       sampler: 'parentbased_always_on',
       samplerRatio: 1,
@@ -50,6 +57,13 @@ describe('tracingConfig', () => {
   ])('stays off with %s', (_, env) => {
     // Act
     const config = tracingConfig(env);
+    // Assess
+    expect(config).toBeUndefined();
+  });
+
+  it('reads no other OTEL variable without an endpoint: tracing is off, and a bad value there is no error', () => {
+    // Act
+    const config = tracingConfig({ OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_EXPORTER: 'zipkin' });
     // Assess
     expect(config).toBeUndefined();
   });
