@@ -8,6 +8,7 @@ import type { SendSummary } from '../../../shared/cli/send/summary.ts';
 import { parseMessage } from '../../../shared/contract/message.ts';
 import { writeStackFile } from '../../../shared/local/resources/stack-file.ts';
 import { memoryIo } from '../../support/fakes/memory-io.ts';
+import { startOtlpCollector } from '../../support/otlp-collector.ts';
 import { createQueue, messageCount, receiveAll, sqsClient } from '../sqs/support.ts';
 
 let client: SQSClient;
@@ -191,5 +192,45 @@ describe('pipeline send', () => {
     );
     expect(plainMessages).toHaveLength(3);
     expect(plainMessages.map((m) => m.MessageAttributes)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('with an OTLP endpoint set, covers the run with a `pipeline send` span under --traceparent that every message carries', async () => {
+    // Prepare
+    const queueUrl = await createQueue(client, 'cli-trace-export');
+    const collector = await startOtlpCollector();
+    const caller = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url;
+    // Act
+    let result: Awaited<ReturnType<typeof send>>;
+    try {
+      result = await send([
+        '--count',
+        '5',
+        '--traceparent',
+        `00-${caller.traceId}-${caller.spanId}-01`,
+        '--queue-url',
+        queueUrl,
+        '--json',
+      ]);
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      await collector.close();
+    }
+    const messages = await receiveAll(client, queueUrl);
+    // Assess
+    const [span, ...others] = collector.spans();
+    expect(others).toEqual([]);
+    expect(span).toMatchObject({
+      service: 'pipeline-send',
+      name: 'pipeline send',
+      kind: 4,
+      traceId: caller.traceId,
+      parentSpanId: caller.spanId,
+      attributes: { 'pipeline.messages.sent': 5, 'pipeline.messages.failed': 0 },
+    });
+    expect(JSON.parse(result.out)).toMatchObject({ sent: 5, traceId: caller.traceId });
+    expect(new Set(messages.map((m) => m.MessageAttributes?.traceparent?.StringValue))).toEqual(
+      new Set([`00-${caller.traceId}-${span!.spanId}-01`]),
+    );
   });
 });
