@@ -154,8 +154,8 @@ export function bootstrapConfig(env: BatchWriterEnv): PipelineConfigInput {
 /**
  * The deployed handler for `env`: `createIngestHandler` in the middy chain — the trace flush when
  * tracing is on, Powertools logger context, EMF metrics, then the snapshot middleware when the
- * function reads snapshots. `handler.ts`
- * exports it for `process.env`; local runs and tests build it for an explicit env.
+ * function reads snapshots. `handler.ts` exports it for `process.env`; local runs and tests build
+ * it for an explicit env.
  */
 export function createBatchWriterHandler(
   env: BatchWriterEnv,
