@@ -1,6 +1,7 @@
 import { App, type AppProps } from 'aws-cdk-lib';
 import { inferenceSettings } from '../shared/pipeline/inference/settings.ts';
-import { cdkContext, contextFlag } from './context.ts';
+import type { TraceExportProps } from './constructs/trace-export.ts';
+import { cdkContext, contextFlag, contextString } from './context.ts';
 import { addNagChecks } from './nag.ts';
 import { GpuInferenceStack } from './stacks/gpu-inference-stack.ts';
 import { WritePathStack } from './stacks/write-path-stack.ts';
@@ -39,11 +40,14 @@ export function buildApp(options: BuildAppOptions = {}): PipelineApp {
   addNagChecks(app);
   // The write path stack holds the config snapshots too: the batch writer reads them, and the
   // publisher needs the write path's granted tables and bootstrap routing.
-  const writePath = new WritePathStack(app, 'WritePath');
+  // `-c otlpEndpoint=http://collector:4318` exports OpenTelemetry traces from every traced
+  // component (batch writer, dispatcher, GPU workers); none without it.
+  const traceExport = traceExportContext(app);
+  const writePath = new WritePathStack(app, 'WritePath', traceExport ? { writePath: { traceExport } } : {});
   const { snapshots } = writePath;
   // `-c gpu=false` deploys without GPUs: the inference stack is left out entirely.
   const gpuInference = contextFlag(app, 'gpu', true)
-    ? new GpuInferenceStack(app, 'GpuInference', { models: MODELS })
+    ? new GpuInferenceStack(app, 'GpuInference', { models: MODELS, ...(traceExport ? { traceExport } : {}) })
     : undefined;
   if (gpuInference) {
     // The dispatcher picks model versions (staged rollout) from the same snapshot; its MODELS are
@@ -54,4 +58,10 @@ export function buildApp(options: BuildAppOptions = {}): PipelineApp {
     });
   }
   return { app, writePath, gpuInference };
+}
+
+/** `-c otlpEndpoint=<url>`: where every traced component exports its spans. */
+function traceExportContext(app: App): TraceExportProps | undefined {
+  const otlpEndpoint = contextString(app, 'otlpEndpoint');
+  return otlpEndpoint === undefined ? undefined : { otlpEndpoint };
 }

@@ -22,3 +22,15 @@ export function contextFlag(scope: IConstruct, name: string, fallback: boolean):
   if (value === false || value === 'false') return false;
   throw new InvalidContextError(name, value, 'true or false');
 }
+
+/**
+ * Reads an optional string context value (`-c name=value`); an empty string counts as unset.
+ *
+ * @example contextString(app, 'otlpEndpoint') // 'http://collector:4318' after `-c otlpEndpoint=http://collector:4318`
+ */
+export function contextString(scope: IConstruct, name: string): string | undefined {
+  const value: unknown = scope.node.tryGetContext(name);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  throw new InvalidContextError(name, value, 'a string');
+}

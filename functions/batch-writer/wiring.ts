@@ -22,6 +22,13 @@ import {
   type SnapshotReader,
   snapshotMiddleware,
 } from '../../shared/snapshots/index.ts';
+import {
+  flushTraces,
+  recordBatchOutcome,
+  type Tracing,
+  traceSqsBatch,
+  tracingOff,
+} from '../../shared/tracing/index.ts';
 import { WriteBatcher } from '../../shared/write-batcher/index.ts';
 import { processIngestBatch } from './core.ts';
 import type { BatchWriterEnv } from './env.ts';
@@ -35,6 +42,11 @@ export interface BatchWriterWiring {
    * @default the SDK's: `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL` or AWS
    */
   readonly dynamodbEndpoint?: string;
+  /**
+   * One span per batch linking to every message's trace context (`traceSqsBatch`), exported before
+   * the invocation returns. @default tracingOff
+   */
+  readonly tracing?: Tracing;
 }
 
 /** One SQS batch in, the partial batch response out; `context.snapshot` is set by the snapshot middleware. */
@@ -56,6 +68,7 @@ export interface IngestHandler {
  */
 export function createIngestHandler(env: BatchWriterEnv, wiring: BatchWriterWiring): IngestHandler {
   const { logger, metrics } = wiring;
+  const tracing = wiring.tracing ?? tracingOff;
   const endpoint = wiring.dynamodbEndpoint === undefined ? {} : { endpoint: wiring.dynamodbEndpoint };
   // maxAttempts 1: the WriteBatcher owns retries, so they stay inside the deadline and are counted.
   const ddb = new DynamoDBClient({ maxAttempts: 1, ...endpoint });
@@ -100,7 +113,7 @@ export function createIngestHandler(env: BatchWriterEnv, wiring: BatchWriterWiri
     return batcher;
   };
 
-  const ingest: IngestFunction = async (event, context) => {
+  const ingest: IngestFunction = traceSqsBatch(tracing, async (event, context) => {
     const pipeline = context.snapshot?.data ?? bootstrap;
     const { batchItemFailures, summary } = await processIngestBatch(event.Records, {
       router: routerFor(pipeline),
@@ -110,6 +123,7 @@ export function createIngestHandler(env: BatchWriterEnv, wiring: BatchWriterWiri
       logger,
     });
     const deadLettered = Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
+    if (tracing.enabled) recordBatchOutcome({ succeeded: summary.succeeded, deadLettered });
     metrics.addMetric(BATCH_WRITER_METRICS.MessagesReceived, MetricUnit.Count, summary.records);
     metrics.addMetric(BATCH_WRITER_METRICS.MessagesDeadLettered, MetricUnit.Count, deadLettered);
     metrics.addMetric(BATCH_WRITER_METRICS.MessagesFailed, MetricUnit.Count, summary.failed);
@@ -122,7 +136,7 @@ export function createIngestHandler(env: BatchWriterEnv, wiring: BatchWriterWiri
       writes: summary.writes,
     });
     return { batchItemFailures };
-  };
+  });
   return snapshots ? { ingest, snapshots } : { ingest };
 }
 
@@ -138,17 +152,20 @@ export function bootstrapConfig(env: BatchWriterEnv): PipelineConfigInput {
 }
 
 /**
- * The deployed handler for `env`: `createIngestHandler` in the middy chain — Powertools logger
- * context, EMF metrics, then the snapshot middleware when the function reads snapshots. `handler.ts`
- * exports it for `process.env`; local runs and tests build it for an explicit env.
+ * The deployed handler for `env`: `createIngestHandler` in the middy chain — the trace flush when
+ * tracing is on, Powertools logger context, EMF metrics, then the snapshot middleware when the
+ * function reads snapshots. `handler.ts` exports it for `process.env`; local runs and tests build
+ * it for an explicit env.
  */
 export function createBatchWriterHandler(
   env: BatchWriterEnv,
   wiring: BatchWriterWiring & { readonly logger: Logger },
 ) {
-  const { logger, metrics } = wiring;
+  const { logger, metrics, tracing } = wiring;
   const { ingest, snapshots } = createIngestHandler(env, wiring);
-  const chain = middy(ingest)
+  const base = middy(ingest);
+  // First in, so its `after` runs last: the batch span has ended inside `ingest` by then.
+  const chain = (tracing?.enabled ? base.use(flushTraces({ tracing })) : base)
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(logMetrics(metrics));
   return snapshots ? chain.use(snapshotMiddleware({ reader: snapshots })) : chain;

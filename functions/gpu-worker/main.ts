@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { jobsTableTarget } from '../../shared/pipeline/inference/job-status.ts';
 import { GPU_WORKER_METRICS, GPU_WORKER_SERVICE } from '../../shared/pipeline/inference/metric-names.ts';
+import { startTracing, type Tracing } from '../../shared/tracing/index.ts';
 import { WriteBatcher } from '../../shared/write-batcher/index.ts';
 import { OnnxBackend } from './backends/onnx.ts';
 import { TritonBackend } from './backends/triton.ts';
@@ -17,6 +18,7 @@ import { AdaptiveBatchLimit } from './batch-limit.ts';
 import { workerEnv } from './env.ts';
 import { type GpuMonitor, startGpuMonitor } from './gpu-monitor.ts';
 import { AwsS3InputReader, UnsupportedS3InputReader } from './inputs.ts';
+import { jobTracer } from './job-tracing.ts';
 import { LocalModelRepository, type ModelRepository, S3ModelRepository } from './model-repository.ts';
 import { ModelRegistry } from './models.ts';
 import { EcsTaskProtection, NoTaskProtection } from './task-protection.ts';
@@ -31,8 +33,11 @@ import { GpuWorker } from './worker.ts';
 const logger = new Logger({ serviceName: GPU_WORKER_SERVICE });
 
 let env: ReturnType<typeof workerEnv>;
+// Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; the SDK is loaded only then.
+let tracing: Tracing;
 try {
   env = workerEnv();
+  tracing = await startTracing({ serviceName: GPU_WORKER_SERVICE });
 } catch (error) {
   logger.error('bad configuration', { error });
   process.exit(2);
@@ -65,7 +70,7 @@ const jobs = new WriteBatcher({
 const batchLimit = new AdaptiveBatchLimit({ max: env.maxBatch });
 const worker = new GpuWorker(
   {
-    source: new SqsWorkSource(new SQSClient({}), env.workQueueUrl),
+    source: new SqsWorkSource(new SQSClient({}), env.workQueueUrl, { traceContext: tracing.enabled }),
     models,
     jobs,
     table: jobsTableTarget(env.jobsTable),
@@ -79,6 +84,7 @@ const worker = new GpuWorker(
     batchLimit,
     logger,
     metrics,
+    tracer: jobTracer(tracing),
   },
   {
     workerId: env.workerId,
@@ -167,5 +173,8 @@ process.exitCode = await main().catch((error: unknown) => {
   logger.error('worker crashed', { error });
   return 1;
 });
+// Exports the spans still buffered, within 2 s (inside the 5 s the stop budget leaves after the
+// drain); nothing when tracing is off.
+await tracing.shutdown(2_000);
 // Open sockets (keep-alive agents) must not hold the process past a stop.
 process.exit();

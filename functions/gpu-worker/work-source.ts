@@ -4,7 +4,20 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { JOB_TRACES_ATTRIBUTE } from '../../shared/pipeline/inference/work-message.ts';
 import { sqsLimits } from '../../shared/sqs/index.ts';
+import {
+  AWS_TRACE_HEADER_ATTRIBUTE,
+  sdkMessageCarrier,
+  TRACE_MESSAGE_ATTRIBUTES,
+  type TraceCarrier,
+} from '../../shared/tracing/index.ts';
+
+/** A gpu-work message's trace context: the dispatcher's batch span, and each job's own. */
+export interface ReceivedTrace extends TraceCarrier {
+  /** The `job-traces` attribute, as received (`parseJobTraces` reads it). */
+  readonly jobTraces?: string | undefined;
+}
 
 /** One received gpu-work message. */
 export interface ReceivedMessage {
@@ -13,6 +26,8 @@ export interface ReceivedMessage {
   readonly body: string;
   /** ApproximateReceiveCount: 1 on the first delivery. */
   readonly receiveCount: number;
+  /** Its trace context; read only when the source was built with `traceContext`. */
+  readonly trace?: ReceivedTrace;
 }
 
 /** The worker's view of the gpu-work queue. */
@@ -40,11 +55,21 @@ interface BatchEntry {
   readonly ReceiptHandle: string;
 }
 
+export interface SqsWorkSourceOptions {
+  /** Also receive the trace context attributes (tracing on). @default false */
+  readonly traceContext?: boolean;
+}
+
 export class SqsWorkSource implements WorkSource {
+  private readonly traceContext: boolean;
+
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
-  ) {}
+    options: SqsWorkSourceOptions = {},
+  ) {
+    this.traceContext = options.traceContext ?? false;
+  }
 
   async receive(max: number, waitSeconds: number, signal: AbortSignal): Promise<ReceivedMessage[]> {
     if (signal.aborted) return [];
@@ -56,7 +81,12 @@ export class SqsWorkSource implements WorkSource {
           WaitTimeSeconds: waitSeconds,
           // Both spellings: local-aws-sqs only honours the older (deprecated) one.
           AttributeNames: ['All'],
-          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          ...(this.traceContext
+            ? {
+                MessageSystemAttributeNames: ['ApproximateReceiveCount', AWS_TRACE_HEADER_ATTRIBUTE],
+                MessageAttributeNames: [...TRACE_MESSAGE_ATTRIBUTES, JOB_TRACES_ATTRIBUTE],
+              }
+            : { MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
         }),
         { abortSignal: signal },
       );
@@ -65,6 +95,14 @@ export class SqsWorkSource implements WorkSource {
         receiptHandle: m.ReceiptHandle!,
         body: m.Body ?? '',
         receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+        ...(this.traceContext
+          ? {
+              trace: {
+                ...sdkMessageCarrier(m),
+                jobTraces: m.MessageAttributes?.[JOB_TRACES_ATTRIBUTE]?.StringValue,
+              },
+            }
+          : {}),
       }));
     } catch (error) {
       if (signal.aborted) return [];

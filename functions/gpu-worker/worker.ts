@@ -17,6 +17,7 @@ import { itemSize, type LoadedModel, type ModelRef } from './backends/types.ts';
 import type { AdaptiveBatchLimit } from './batch-limit.ts';
 import { BatchRunner } from './batch-runner.ts';
 import { resolveInput, type S3InputReader } from './inputs.ts';
+import { type JobSpan, type JobTracer, noJobTracing } from './job-tracing.ts';
 import { type HeldMessage, type JobEnd, MessageLedger } from './message-ledger.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import type { ModelRegistry } from './models.ts';
@@ -60,6 +61,8 @@ export interface WorkerDeps {
   readonly metrics?: Pick<Metrics, 'addMetric'>;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** A span per job attempt and per inference batch (`jobTracer(tracing)`). @default noJobTracing */
+  readonly tracer?: JobTracer;
 }
 
 /** Cold start phases, measured by `start()`. */
@@ -87,6 +90,7 @@ interface ReadyJob {
   readonly job: WorkJob;
   readonly model: LoadedModel;
   readonly input: Float32Array;
+  readonly span: JobSpan;
 }
 
 /**
@@ -108,6 +112,7 @@ export class GpuWorker {
   private readonly ledger: MessageLedger;
   private readonly runner: BatchRunner;
   private readonly records: JobRecordWriter;
+  private readonly tracer: JobTracer;
   private capacityWaiter: (() => void) | undefined;
   /** Cuts waits (backoff sleeps) short on stop. */
   private readonly abort = new AbortController();
@@ -125,6 +130,7 @@ export class GpuWorker {
     private readonly options: WorkerOptions,
   ) {
     this.now = deps.now ?? Date.now;
+    this.tracer = deps.tracer ?? noJobTracing;
     this.batcher = new MicroBatcher<ReadyJob>({
       maxDelayMs: options.maxDelayMs,
       limit: () => deps.batchLimit.current(),
@@ -230,22 +236,23 @@ export class GpuWorker {
       return;
     }
     const held = this.ledger.hold(message, jobs.length);
-    for (const job of jobs) void this.prepare(held, job);
+    const spans = this.tracer.startJobs(message, jobs);
+    jobs.forEach((job, i) => void this.prepare(held, job, spans[i]));
   }
 
   /** Loads the job's model (cached), checks and converts its input, and queues it for a batch. */
-  private async prepare(held: HeldMessage, job: WorkJob): Promise<void> {
+  private async prepare(held: HeldMessage, job: WorkJob, span: JobSpan): Promise<void> {
     try {
       const model = await this.deps.models.get({ name: job.model, version: job.modelVersion });
       const input = await resolveInput(job.input, model.itemShape, this.deps.s3);
-      if (this.stopping) return this.finish(held, 'handBack');
-      this.batcher.add(modelKey(job.model, job.modelVersion), { held, job, model, input });
+      if (this.stopping) return this.finish(held, 'handBack', span);
+      this.batcher.add(modelKey(job.model, job.modelVersion), { held, job, model, input, span });
     } catch (error) {
       if (error instanceof PipelineError && !error.retryable) {
-        this.writeFinal(held, job, failedRecord(job, this.attempt(held), error, this.now()));
+        this.writeFinal(held, job, failedRecord(job, this.attempt(held), error, this.now()), span);
       } else {
         this.deps.logger.warn('job not ready, will retry', { jobId: job.jobId, error });
-        this.finish(held, 'retry');
+        this.finish(held, 'retry', span);
       }
     }
   }
@@ -256,9 +263,14 @@ export class GpuWorker {
     for (const item of items) {
       this.records.running(runningRecord(item.job, this.attempt(item.held), startedAt));
     }
-    const results = await this.runner.run(
-      model,
-      items.map((item) => item.input),
+    const results = await this.tracer.inBatch(
+      model.ref,
+      items.map((item) => item.span),
+      () =>
+        this.runner.run(
+          model,
+          items.map((item) => item.input),
+        ),
     );
     const finishedAt = this.now();
     items.forEach((item, i) => {
@@ -269,24 +281,31 @@ export class GpuWorker {
           item.held,
           item.job,
           doneRecord(item.job, attempt, result.output, startedAt, finishedAt),
+          item.span,
         );
       } else if (result.error instanceof PipelineError && !result.error.retryable) {
-        this.writeFinal(item.held, item.job, failedRecord(item.job, attempt, result.error, finishedAt));
+        this.writeFinal(
+          item.held,
+          item.job,
+          failedRecord(item.job, attempt, result.error, finishedAt),
+          item.span,
+        );
       } else {
         this.deps.logger.warn('inference failed, will retry', { jobId: item.job.jobId, error: result.error });
         this.deps.metrics?.addMetric(GPU_WORKER_METRICS.JobsRetried, MetricUnit.Count, 1);
-        this.finish(item.held, 'retry');
+        this.finish(item.held, 'retry', item.span);
       }
     });
   }
 
   /** Writes a final record; the job counts as finished once the write is durable (or stale). */
-  private writeFinal(held: HeldMessage, job: WorkJob, record: JobRecord): void {
-    this.records.final(job, record, (end) => this.finish(held, end));
+  private writeFinal(held: HeldMessage, job: WorkJob, record: JobRecord, span: JobSpan): void {
+    this.records.final(job, record, (end) => this.finish(held, end, span, record));
   }
 
   /** One job of `held` is accounted for: the ledger settles the message; polling may resume. */
-  private finish(held: HeldMessage, end: JobEnd): void {
+  private finish(held: HeldMessage, end: JobEnd, span: JobSpan, record?: JobRecord): void {
+    this.tracer.endJob(span, end, record);
     this.ledger.settle(held, end);
     if (this.ledger.jobsHeld < this.options.maxInFlightJobs) this.capacityWaiter?.();
   }
@@ -310,7 +329,7 @@ export class GpuWorker {
     const stopping = this.stopping!;
     const deadline = stopping.at + this.options.stopTimeoutMs;
     this.batcher.stop();
-    for (const item of this.batcher.drain()) this.finish(item.held, 'handBack');
+    for (const item of this.batcher.drain()) this.finish(item.held, 'handBack', item.span);
     const inTime = await this.before(deadline, async () => {
       await this.batcher.idle();
       await this.records.flush();

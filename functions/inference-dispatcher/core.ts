@@ -9,7 +9,13 @@ import {
   jobExpiry,
   jobWrite,
 } from '../../shared/pipeline/inference/job-status.ts';
-import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
+import {
+  encodeJobTraces,
+  JOB_TRACES_ATTRIBUTE,
+  type JobTrace,
+  type WorkJob,
+} from '../../shared/pipeline/inference/work-message.ts';
+import type { SendEntry } from '../../shared/sqs/index.ts';
 import {
   type Deadline,
   type FinalOutcome,
@@ -17,7 +23,7 @@ import {
   type Outcome,
   type TableTarget,
 } from '../../shared/write-batcher/index.ts';
-import { type PackingLimits, packWorkMessages } from './packing.ts';
+import { type PackedMessage, type PackingLimits, packWorkMessages } from './packing.ts';
 import type {
   JobRecordWriter,
   JobStatusReader,
@@ -43,6 +49,11 @@ export interface DispatchDeps {
   readonly deadline: Deadline;
   readonly packing?: PackingLimits;
   readonly now?: () => number;
+  /**
+   * The trace context of a request record, carried to the worker with its job (the job-traces
+   * attribute of its work message). Given only when tracing is on. @default none
+   */
+  readonly jobTrace?: (record: SQSRecord) => JobTrace | undefined;
 }
 
 export interface DispatchStats {
@@ -207,11 +218,15 @@ export async function dispatchRequests(
   }
 
   // Work messages.
+  const { jobTrace } = deps;
   const messages = packWorkMessages(
-    toSend.map((a) => ({ job: workJob(a, now), owner: a })),
+    toSend.map((a) => {
+      const trace = jobTrace?.(a.record);
+      return { job: workJob(a, now), owner: a, ...(trace ? { trace } : {}) };
+    }),
     deps.packing,
   );
-  const sent = await Promise.allSettled(messages.map((m) => deps.work.send({ body: m.body })));
+  const sent = await Promise.allSettled(messages.map((m) => deps.work.send(workEntry(m))));
   sent.forEach((result, i) => {
     const owners = messages[i]!.owners;
     if (result.status === 'fulfilled') {
@@ -263,6 +278,17 @@ export async function dispatchRequests(
     stats,
     problems: [...invalidProblems, ...failed.values()],
     scale,
+  };
+}
+
+/** The gpu-work message of a packed message: its body, and its jobs' trace contexts when any. */
+function workEntry(message: PackedMessage<unknown>): SendEntry {
+  if (!message.traces) return { body: message.body };
+  return {
+    body: message.body,
+    messageAttributes: {
+      [JOB_TRACES_ATTRIBUTE]: { DataType: 'String', StringValue: encodeJobTraces(message.traces) },
+    },
   };
 }
 

@@ -3,12 +3,21 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deadlineOf } from '../../shared/core/deadline.ts';
 import { SqsDeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
 import { jobsTableTarget } from '../../shared/pipeline/inference/job-status.ts';
 import { DISPATCHER_METRICS } from '../../shared/pipeline/inference/metric-names.ts';
 import { SqsBatchSender } from '../../shared/sqs/index.ts';
+import {
+  extractSpanContext,
+  lambdaRecordCarrier,
+  recordBatchOutcome,
+  type Tracing,
+  traceSqsBatch,
+  tracingOff,
+  w3cOf,
+} from '../../shared/tracing/index.ts';
 import { WriteBatcher } from '../../shared/write-batcher/index.ts';
 import { dispatchRequests } from './core.ts';
 import type { DispatcherEnv } from './env.ts';
@@ -23,6 +32,11 @@ export interface DispatcherWiring {
   readonly metrics?: Metrics;
   /** @default an ECS scaler when `env.service` is set, else none */
   readonly scaler?: ServiceScaler;
+  /**
+   * One span per batch linking to every request's trace context, whose context the gpu-work
+   * messages carry; each job's own context travels to the worker in its message. @default tracingOff
+   */
+  readonly tracing?: Tracing;
 }
 
 export type DispatchFunction = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -59,8 +73,16 @@ export function createDispatch(env: DispatcherEnv, wiring: DispatcherWiring): Di
       )
     : staticVersions;
   const table = jobsTableTarget(env.jobsTable);
+  const tracing = wiring.tracing ?? tracingOff;
+  // The request's context as the producer sent it (an AWSTraceHeader becomes a traceparent).
+  const jobTrace = tracing.enabled
+    ? (record: SQSRecord) => {
+        const spanContext = extractSpanContext(lambdaRecordCarrier(record));
+        return spanContext && w3cOf(spanContext);
+      }
+    : undefined;
 
-  return async (event, context) => {
+  return traceSqsBatch(tracing, async (event, context) => {
     const result = await dispatchRequests(event.Records, {
       jobs: batcher,
       statuses,
@@ -71,8 +93,12 @@ export function createDispatch(env: DispatcherEnv, wiring: DispatcherWiring): Di
       table,
       deadline: deadlineOf(context, env.deadlineMarginMs),
       packing: { maxJobs: env.maxJobsPerMessage, maxBytes: env.maxMessageBytes },
+      ...(jobTrace ? { jobTrace } : {}),
     });
     const { stats, scale } = result;
+    if (tracing.enabled) {
+      recordBatchOutcome({ succeeded: stats.queued + stats.duplicates, deadLettered: stats.deadLettered });
+    }
     metrics?.addMetric(DISPATCHER_METRICS.InferenceRequestsReceived, MetricUnit.Count, stats.received);
     metrics?.addMetric(DISPATCHER_METRICS.InferenceJobsQueued, MetricUnit.Count, stats.queued);
     metrics?.addMetric(DISPATCHER_METRICS.InferenceRequestsDuplicate, MetricUnit.Count, stats.duplicates);
@@ -89,5 +115,5 @@ export function createDispatch(env: DispatcherEnv, wiring: DispatcherWiring): Di
     for (const problem of result.problems) logger.warn('request not dispatched', { ...problem });
     logger.info('batch dispatched', { ...stats, scale: typeof scale === 'string' ? scale : 'error' });
     return { batchItemFailures: result.batchItemFailures };
-  };
+  });
 }

@@ -10,6 +10,7 @@ import { InvalidPropError } from './errors.ts';
 import type { GpuWorkerService } from './gpu-worker-service.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { SecureQueue } from './secure-queue.ts';
+import { type TraceExportProps, traceExportEnvironment } from './trace-export.ts';
 
 const { dispatcher: settings, requestsQueue: queueSettings } = inferenceSettings;
 
@@ -33,6 +34,11 @@ export interface GpuInferenceDispatcherProps {
   readonly metricsNamespace?: string;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * OpenTelemetry traces of the dispatcher (one span per batch, linked to each request's trace; each
+   * job's context travels on to the GPU worker) to this OTLP endpoint. @default none
+   */
+  readonly traceExport?: TraceExportProps;
 }
 
 /**
@@ -97,6 +103,7 @@ export class GpuInferenceDispatcher extends Construct {
               ECS_SERVICE: props.workers.service.serviceName,
             }
           : {}),
+        ...traceExportEnvironment('GpuInferenceDispatcher', props.traceExport, DISPATCHER_SERVICE),
       },
     });
     this.function.consume(this.requestsQueue, {

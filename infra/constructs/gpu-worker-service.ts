@@ -49,6 +49,7 @@ import { GPU_WORKER_SERVICE } from '../../shared/pipeline/inference/metric-names
 import { inferenceSettings } from '../../shared/pipeline/inference/settings.ts';
 import { InvalidPropError } from './errors.ts';
 import { projectRoot } from './pipeline-function.ts';
+import { type TraceExportProps, traceExportEnvironment } from './trace-export.ts';
 
 const { worker: workerSettings, model: modelSettings } = inferenceSettings;
 
@@ -121,6 +122,11 @@ export interface GpuWorkerServiceProps {
   readonly metricsNamespace?: string;
   /** Retention of the worker's log group. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * OpenTelemetry traces of the workers (a span per job attempt in its producer's trace, one per
+   * inference batch linked to its jobs) to this OTLP endpoint. @default none
+   */
+  readonly traceExport?: TraceExportProps;
 }
 
 /**
@@ -428,6 +434,7 @@ export class GpuWorkerService extends Construct {
         POWERTOOLS_SERVICE_NAME: GPU_WORKER_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...traceExportEnvironment('GpuWorkerService', props.traceExport, GPU_WORKER_SERVICE),
       },
     });
 

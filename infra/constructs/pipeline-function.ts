@@ -69,7 +69,7 @@ export class PipelineFunction extends NodejsFunction {
       Validations.of(this).acknowledge({
         id: 'Serverless::Serverless-LambdaTracing',
         reason:
-          'Active X-Ray tracing is opt-in (the tracing prop): no trace context crosses the pipeline queues yet, so it would record disconnected one-hop traces billed per trace',
+          'Tracing across the pipeline queues is OpenTelemetry (W3C traceparent on each message, OTLP export opt-in through the traceExport props); active X-Ray tracing stays opt-in (the tracing prop)',
       });
     }
   }

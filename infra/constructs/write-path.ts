@@ -16,6 +16,7 @@ import { PipelineFunction } from './pipeline-function.ts';
 import { deadLetterAlarm } from './queue-alarms.ts';
 import { SecureQueue } from './secure-queue.ts';
 import type { Snapshots } from './snapshots.ts';
+import { type TraceExportProps, traceExportEnvironment } from './trace-export.ts';
 
 const {
   table: tableSettings,
@@ -110,6 +111,11 @@ export interface WritePathProps {
   readonly logRetention?: RetentionDays;
   /** X-Ray tracing of the function. @default Tracing.DISABLED */
   readonly tracing?: Tracing;
+  /**
+   * OpenTelemetry traces of the batch writer (one span per batch, linked to each message's trace)
+   * to this OTLP endpoint. @default none: no OTEL_* variable, no span
+   */
+  readonly traceExport?: TraceExportProps;
   /** The backlog alarm fires when the ingest queue's oldest message is this old. @default 5 minutes */
   readonly oldestMessageAgeThreshold?: Duration;
   /**
@@ -288,6 +294,7 @@ export class WritePath extends Construct {
         ...(props.snapshotMaxAge === undefined
           ? {}
           : { SNAPSHOT_MAX_AGE_MS: String(props.snapshotMaxAge.toMilliseconds()) }),
+        ...traceExportEnvironment('WritePath', props.traceExport, BATCH_WRITER_SERVICE),
       },
     });
     this.logGroup.grantWrite(role);

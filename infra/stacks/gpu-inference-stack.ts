@@ -27,6 +27,7 @@ import { GpuNetwork, type GpuNetworkProps } from '../constructs/gpu-network.ts';
 import { type GpuModelRepository, GpuWorkerService } from '../constructs/gpu-worker-service.ts';
 import { deadLetterAlarm } from '../constructs/queue-alarms.ts';
 import { SecureQueue } from '../constructs/secure-queue.ts';
+import type { TraceExportProps } from '../constructs/trace-export.ts';
 
 export interface GpuInferenceStackProps extends StackProps {
   /** GPU instance type. @default g5.xlarge */
@@ -45,6 +46,8 @@ export interface GpuInferenceStackProps extends StackProps {
   readonly modelRepository?: GpuModelRepository;
   /** What happens to the jobs table when it leaves the stack. @default RemovalPolicy.RETAIN */
   readonly tableRemovalPolicy?: RemovalPolicy;
+  /** OpenTelemetry traces of the dispatcher and the GPU workers to this OTLP endpoint. @default none */
+  readonly traceExport?: TraceExportProps;
 }
 
 /**
@@ -97,12 +100,14 @@ export class GpuInferenceStack extends Stack {
       ...(props.maxInstances === undefined ? {} : { maxInstances: props.maxInstances }),
       ...(props.maxBatch === undefined ? {} : { maxBatch: props.maxBatch }),
       ...(props.modelRepository ? { modelRepository: props.modelRepository } : {}),
+      ...(props.traceExport ? { traceExport: props.traceExport } : {}),
     });
     this.dispatcher = new GpuInferenceDispatcher(this, 'Dispatcher', {
       workQueue: this.workQueue,
       jobsTable: this.jobsTable,
       workers: this.workers,
       ...(props.models ? { models: props.models } : {}),
+      ...(props.traceExport ? { traceExport: props.traceExport } : {}),
     });
 
     const dlqAlarm = (alarmId: string, queue: Queue, what: string) =>

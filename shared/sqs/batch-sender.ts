@@ -5,6 +5,7 @@ import {
   type SendMessageBatchResultEntry,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { type Context, context } from '@opentelemetry/api';
 import { backOff } from 'exponential-backoff';
 import { z } from 'zod';
 import {
@@ -19,6 +20,7 @@ import { RetriesExhaustedError, SenderClosedError, SqsRejectedError } from './er
 import { checkEntry, isFifoQueueUrl, type SendEntry, sqsLimits } from './limits.ts';
 import { classifyRequestError, isRetryableEntryFailure } from './retry.ts';
 import { type SenderStats, StatsRecorder } from './stats.ts';
+import { withTraceContext } from './trace-context.ts';
 
 export interface SqsBatchSenderOptions {
   /** The queue every message goes to. */
@@ -48,6 +50,14 @@ export interface SqsBatchSenderOptions {
   readonly maxBatchEntries?: number;
   /** Largest message (body + attributes) accepted; lower it to match a queue's MaximumMessageSize. @default 1_048_576 */
   readonly maxMessageBytes?: number;
+  /**
+   * OpenTelemetry trace context for each message, for the consumer to link to or continue: `true`
+   * puts the context active when the message is enqueued (`context.active()`) on it, a `Context`
+   * puts that one on every message, `false` none. Nothing is added when the context holds no span:
+   * a producer without tracing sends exactly what it is given. See `withTraceContext` for where it
+   * goes (`traceparent`/`tracestate` attributes, else `AWSTraceHeader`). @default true
+   */
+  readonly traceContext?: boolean | Context;
 }
 
 /** `SqsBatchSenderOptions` checked, with the defaults documented there applied (all but `client`). */
@@ -62,6 +72,11 @@ export const SqsBatchSenderOptionsSchema = z.object({
   retryMaxDelayMs: integerOption(0).default(5000),
   maxBatchEntries: integerOption(1, sqsLimits.maxBatchEntries).default(sqsLimits.maxBatchEntries),
   maxMessageBytes: integerOption(1, sqsLimits.maxMessageBytes).default(sqsLimits.maxMessageBytes),
+  traceContext: z
+    .union([z.boolean(), objectOption<Context>('an OpenTelemetry Context')], {
+      error: 'true, false or an OpenTelemetry Context',
+    })
+    .default(true),
 }) satisfies OptionsSchema<SqsBatchSenderOptions>;
 
 /** What SQS returned for an accepted message. */
@@ -118,6 +133,7 @@ export class SqsBatchSender implements AsyncDisposable {
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly maxMessageBytes: number;
+  private readonly traceContext: boolean | Context;
   private readonly limits: BatchLimits;
 
   private readonly queue: Pending[] = [];
@@ -143,6 +159,7 @@ export class SqsBatchSender implements AsyncDisposable {
     this.maxInFlight = resolved.maxInFlight;
     this.maxBuffered = resolved.maxBuffered;
     this.maxDelayMs = resolved.maxDelayMs;
+    this.traceContext = resolved.traceContext;
     this.maxAttempts = resolved.maxAttempts;
     this.retryBaseDelayMs = resolved.retryBaseDelayMs;
     this.retryMaxDelayMs = resolved.retryMaxDelayMs;
@@ -185,10 +202,16 @@ export class SqsBatchSender implements AsyncDisposable {
    * its receipt promise without waiting for SQS. Handle every receipt: it rejects when the message
    * cannot be sent. Rejects at once, and buffers nothing, when the message is refused locally.
    */
-  async enqueue(entry: SendEntry): Promise<PendingSend> {
+  async enqueue(given: SendEntry): Promise<PendingSend> {
     let bytes: number;
+    let entry = given;
     try {
       if (this.closing) throw new SenderClosedError();
+      // The caller's context, captured now: the request goes out later, from a timer.
+      if (this.traceContext !== false) {
+        const ctx = this.traceContext === true ? context.active() : this.traceContext;
+        entry = withTraceContext(given, ctx, this.maxMessageBytes);
+      }
       bytes = checkEntry(entry, { url: this.queueUrl, fifo: this.fifo }, this.maxMessageBytes);
     } catch (error) {
       this.recorder.recordFailure(error);
@@ -436,6 +459,13 @@ function toSdkEntry(entry: SendEntry, id: string): SendMessageBatchRequestEntry 
     MessageGroupId: entry.messageGroupId,
     MessageDeduplicationId: entry.messageDeduplicationId,
     DelaySeconds: entry.delaySeconds,
+    ...(entry.awsTraceHeader === undefined
+      ? {}
+      : {
+          MessageSystemAttributes: {
+            AWSTraceHeader: { DataType: 'String', StringValue: entry.awsTraceHeader },
+          },
+        }),
   };
 }
 

@@ -14,6 +14,23 @@ export class MessageTooLargeError extends SqsSendError {
   }
 }
 
+/**
+ * A message has more message attributes than SQS allows (10); it was not sent. `names` lists them.
+ * The trace context the sender adds never causes it: without a free attribute it travels in the
+ * `AWSTraceHeader` system attribute, which does not count.
+ */
+export class TooManyMessageAttributesError extends SqsSendError {
+  readonly code = 'TOO_MANY_ATTRIBUTES';
+  constructor(
+    readonly names: readonly string[],
+    readonly limit: number,
+  ) {
+    super(
+      `message has ${names.length} message attributes (${names.map((n) => JSON.stringify(n)).join(', ')}); SQS allows ${limit}`,
+    );
+  }
+}
+
 /** The body (or a string attribute) is empty or holds characters SQS refuses; it was not sent. */
 export class InvalidMessageBodyError extends SqsSendError {
   readonly code = 'INVALID_BODY';

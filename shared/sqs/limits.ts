@@ -4,6 +4,7 @@ import {
   InvalidMessageBodyError,
   MessageTooLargeError,
   MissingGroupIdError,
+  TooManyMessageAttributesError,
 } from './errors.ts';
 
 /** SQS service limits (2025: messages and batch requests up to 1 MiB). */
@@ -18,6 +19,8 @@ export const sqsLimits = {
   maxRequestBytes: 1_048_576,
   /** Characters of a MessageGroupId (FIFO group, or fair-queue tenant on a standard queue). */
   maxGroupIdLength: 128,
+  /** Message attributes of one message (system attributes such as AWSTraceHeader not counted). */
+  maxMessageAttributes: 10,
 } as const;
 
 /** One message as the low-level sender takes it. */
@@ -34,6 +37,12 @@ export interface SendEntry {
   readonly messageDeduplicationId?: string;
   /** Standard queues only. */
   readonly delaySeconds?: number;
+  /**
+   * The `AWSTraceHeader` system attribute (X-Ray's format). It counts toward neither the 10 message
+   * attributes nor the message size. The sender sets it from the active trace context when the
+   * message has no room for `traceparent` (see `SqsBatchSenderOptions.traceContext`).
+   */
+  readonly awsTraceHeader?: string;
 }
 
 // XML 1.0 characters, the set SQS accepts: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
@@ -78,9 +87,17 @@ export function checkEntry(
 ): number {
   if (entry.body.length === 0) throw new InvalidMessageBodyError('body', 'must not be empty');
   checkCharacters('body', entry.body);
-  for (const [name, value] of Object.entries(entry.messageAttributes ?? {})) {
+  const attributes = Object.entries(entry.messageAttributes ?? {});
+  if (attributes.length > sqsLimits.maxMessageAttributes) {
+    throw new TooManyMessageAttributesError(
+      attributes.map(([name]) => name),
+      sqsLimits.maxMessageAttributes,
+    );
+  }
+  for (const [name, value] of attributes) {
     if (value.StringValue !== undefined) checkCharacters(`messageAttributes.${name}`, value.StringValue);
   }
+  if (entry.awsTraceHeader !== undefined) checkCharacters('awsTraceHeader', entry.awsTraceHeader);
   if (queue.fifo && !entry.messageGroupId) throw new MissingGroupIdError(queue.url);
   if (entry.messageGroupId !== undefined) {
     const problem = groupIdProblem(entry.messageGroupId);

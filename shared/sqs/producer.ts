@@ -42,6 +42,7 @@ export {
   SenderClosedError,
   SqsRejectedError,
   SqsSendError,
+  TooManyMessageAttributesError,
 } from './errors.ts';
 export {
   entryBytes,

@@ -19,6 +19,7 @@ import {
   tenantId,
 } from './flags.ts';
 import { runSend } from './run.ts';
+import { traceparentFlag } from './trace.ts';
 
 /** `pipeline send`: reports its exit status through `setExitCode` (0 all sent, 1 some failed, 130 interrupted). */
 export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -59,6 +60,11 @@ export function sendCommand(io: CliIo, setExitCode: (code: number) => void): Com
         .conflicts('tenant'),
     )
     .option('--tenant <id>', 'standard queues: one tenant (fair queues) for every message', tenantId)
+    .option(
+      '--traceparent <value>',
+      "continue the caller's trace: every message carries this W3C traceparent (under a `pipeline send` span when OTEL_EXPORTER_OTLP_ENDPOINT is set)",
+      traceparentFlag,
+    )
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress output')
     .action(async (file: string | undefined, flags: SendFlags, command: Command) => {

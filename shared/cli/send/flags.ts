@@ -28,6 +28,8 @@ export interface SendFlags extends QueueFlags, TenantFlags {
   readonly fifoGroups?: number;
   readonly json?: boolean;
   readonly quiet?: boolean;
+  /** The caller's W3C trace context, put on every message (under the run's own span when exporting). */
+  readonly traceparent?: string;
 }
 
 const SYNTHETIC_FLAGS = [

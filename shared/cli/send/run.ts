@@ -16,6 +16,7 @@ import { startProgress } from './progress.ts';
 import { resolveTarget } from './queue.ts';
 import { formatSummary, type SendSummary, summarize } from './summary.ts';
 import { rawBodyTenant, tenantOption } from './tenant.ts';
+import { startSendTrace } from './trace.ts';
 
 /**
  * Sends `file` (`-` for stdin; `undefined` for the synthetic workload) and prints the summary.
@@ -44,12 +45,20 @@ export async function runSend(
     throw error;
   }
 
+  let sendTrace: Awaited<ReturnType<typeof startSendTrace>>;
+  try {
+    sendTrace = await startSendTrace(target.queueUrl, flags.traceparent);
+  } catch (error) {
+    target.client.destroy();
+    throw error;
+  }
   const producer = new PipelineProducer({
     queueUrl: target.queueUrl,
     client: target.client,
     maxInFlight: flags.concurrency,
     maxDelayMs: flags.maxDelayMs,
     tenant: tenantOption(flags),
+    traceContext: sendTrace.traceContext,
   });
   const fifoIds = fifoMessageIds(fifo, flags.fifoGroups);
 
@@ -95,6 +104,7 @@ export async function runSend(
     await producer.close();
     progress.stop();
     target.client.destroy();
+    await sendTrace.end(producer.stats);
   }
 
   const stats = producer.stats;
@@ -105,6 +115,7 @@ export async function runSend(
     invalidSent,
     elapsedMs: performance.now() - started,
     interrupted,
+    ...(sendTrace.traceId === undefined ? {} : { traceId: sendTrace.traceId }),
   });
   io.stdout.write(formatSummary(summary, flags.json === true));
   if (badLine) throw new MalformedLineError(source.name, badLine.line, badLine.message, stats.sent);

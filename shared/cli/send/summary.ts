@@ -24,6 +24,8 @@ export interface SendSummary {
   readonly retries: number;
   /** Stopped by Ctrl-C: what was read before it was sent, nothing after. */
   readonly interrupted: boolean;
+  /** The trace id every message carried (`--traceparent`, or the run's span when exporting). */
+  readonly traceId?: string;
 }
 
 /** What a run knows when it ends, besides the producer's stats. */
@@ -35,6 +37,7 @@ export interface RunFacts {
   readonly invalidSent: number;
   readonly elapsedMs: number;
   readonly interrupted: boolean;
+  readonly traceId?: string;
 }
 
 /** The summary of a run, rounded for people (whole ms and msgs/s, entries/request to 2 places). */
@@ -53,6 +56,7 @@ export function summarize(stats: SenderStats, run: RunFacts): SendSummary {
     entriesPerRequest: Math.round(stats.entriesPerRequest * 100) / 100,
     retries: stats.retries,
     interrupted: run.interrupted,
+    ...(run.traceId === undefined ? {} : { traceId: run.traceId }),
   };
 }
 
@@ -69,5 +73,6 @@ export function formatSummary(s: SendSummary, json: boolean): string {
     `requests ${n(s.requests)} (${s.entriesPerRequest.toFixed(2)} entries/request), retries ${n(s.retries)}`,
   ];
   if (s.invalidSent > 0) lines.push(`invalid on purpose (for the DLQ path): ${n(s.invalidSent)}`);
+  if (s.traceId !== undefined) lines.push(`trace ${s.traceId}`);
   return `${lines.join('\n')}\n`;
 }

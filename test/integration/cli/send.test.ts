@@ -8,6 +8,7 @@ import type { SendSummary } from '../../../shared/cli/send/summary.ts';
 import { parseMessage } from '../../../shared/contract/message.ts';
 import { writeStackFile } from '../../../shared/local/resources/stack-file.ts';
 import { memoryIo } from '../../support/fakes/memory-io.ts';
+import { startOtlpCollector } from '../../support/otlp-collector.ts';
 import { createQueue, messageCount, receiveAll, sqsClient } from '../sqs/support.ts';
 
 let client: SQSClient;
@@ -164,5 +165,72 @@ describe('pipeline send', () => {
     const { code, out } = await send(['--queue-url', queueUrl, '--count', '5']);
     expect(code).toBe(1);
     expect(out).toMatch(/failed 5: \S*(NonExistentQueue|QueueDoesNotExist)\S* ×5/);
+  });
+
+  it("puts the caller's --traceparent on every message, and nothing without it", async () => {
+    // Prepare
+    const queueUrl = await createQueue(client, 'cli-trace');
+    const traceparent = `00-${'4bf92f3577b34da6a3ce929d0e0e4736'}-00f067aa0ba902b7-01`;
+    // Act
+    const traced = await send([
+      '--count',
+      '12',
+      '--traceparent',
+      traceparent,
+      '--queue-url',
+      queueUrl,
+      '--json',
+    ]);
+    const tracedMessages = await receiveAll(client, queueUrl);
+    await send(['--count', '3', '--queue-url', queueUrl, '--json']);
+    const plainMessages = await receiveAll(client, queueUrl);
+    // Assess
+    expect(traced.code).toBe(0);
+    expect(JSON.parse(traced.out)).toMatchObject({ sent: 12, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    expect(tracedMessages.map((m) => m.MessageAttributes?.traceparent?.StringValue)).toEqual(
+      Array.from({ length: 12 }, () => traceparent),
+    );
+    expect(plainMessages).toHaveLength(3);
+    expect(plainMessages.map((m) => m.MessageAttributes)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('with an OTLP endpoint set, covers the run with a `pipeline send` span under --traceparent that every message carries', async () => {
+    // Prepare
+    const queueUrl = await createQueue(client, 'cli-trace-export');
+    const collector = await startOtlpCollector();
+    const caller = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url;
+    // Act
+    let result: Awaited<ReturnType<typeof send>>;
+    try {
+      result = await send([
+        '--count',
+        '5',
+        '--traceparent',
+        `00-${caller.traceId}-${caller.spanId}-01`,
+        '--queue-url',
+        queueUrl,
+        '--json',
+      ]);
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      await collector.close();
+    }
+    const messages = await receiveAll(client, queueUrl);
+    // Assess
+    const [span, ...others] = collector.spans();
+    expect(others).toEqual([]);
+    expect(span).toMatchObject({
+      service: 'pipeline-send',
+      name: 'pipeline send',
+      kind: 4,
+      traceId: caller.traceId,
+      parentSpanId: caller.spanId,
+      attributes: { 'pipeline.messages.sent': 5, 'pipeline.messages.failed': 0 },
+    });
+    expect(JSON.parse(result.out)).toMatchObject({ sent: 5, traceId: caller.traceId });
+    expect(new Set(messages.map((m) => m.MessageAttributes?.traceparent?.StringValue))).toEqual(
+      new Set([`00-${caller.traceId}-${span!.spanId}-01`]),
+    );
   });
 });

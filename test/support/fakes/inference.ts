@@ -6,7 +6,11 @@ import type {
   LoadedModel,
   ModelRef,
 } from '../../../functions/gpu-worker/backends/types.ts';
-import type { ReceivedMessage, WorkSource } from '../../../functions/gpu-worker/work-source.ts';
+import type {
+  ReceivedMessage,
+  ReceivedTrace,
+  WorkSource,
+} from '../../../functions/gpu-worker/work-source.ts';
 import type { DeadLetter } from '../../../shared/pipeline/dead-letter.ts';
 import { GpuOutOfMemoryError, ModelNotFoundError } from '../../../shared/pipeline/inference/errors.ts';
 import type { WorkJob } from '../../../shared/pipeline/inference/work-message.ts';
@@ -105,12 +109,18 @@ export class FakeWorkSource implements WorkSource {
   readonly calls: { op: 'delete' | 'changeVisibility'; messageIds: string[]; seconds?: number }[] = [];
   private next = 0;
 
-  push(jobs: readonly WorkJob[], receiveCount = 1): ReceivedMessage {
-    return this.pushBody(encodeWorkMessage(jobs), receiveCount);
+  push(jobs: readonly WorkJob[], receiveCount = 1, trace?: ReceivedTrace): ReceivedMessage {
+    return this.pushBody(encodeWorkMessage(jobs), receiveCount, trace);
   }
 
-  pushBody(body: string, receiveCount = 1): ReceivedMessage {
-    const message = { messageId: `m${++this.next}`, receiptHandle: `r${this.next}`, body, receiveCount };
+  pushBody(body: string, receiveCount = 1, trace?: ReceivedTrace): ReceivedMessage {
+    const message = {
+      messageId: `m${++this.next}`,
+      receiptHandle: `r${this.next}`,
+      body,
+      receiveCount,
+      ...(trace ? { trace } : {}),
+    };
     this.waiting.push(message);
     return message;
   }

@@ -3,8 +3,10 @@ import { type DispatchDeps, dispatchRequests } from '../../../../functions/infer
 import { StaticModelVersionResolver } from '../../../../functions/inference-dispatcher/model-version.ts';
 import type { ServiceScaler } from '../../../../functions/inference-dispatcher/ports.ts';
 import { jobsTableTarget } from '../../../../shared/pipeline/inference/job-status.ts';
+import { JOB_TRACES_ATTRIBUTE, parseJobTraces } from '../../../../shared/pipeline/inference/work-message.ts';
 import { sqsRecord } from '../../../support/factories/sqs.ts';
 import { FakeDeadLetters, FakeJobStore, FakeSink, requestRecord } from '../../../support/fakes/inference.ts';
+import { traceparentOf } from '../../../support/fakes/tracing.ts';
 
 function deps(overrides: Partial<DispatchDeps> = {}) {
   const jobs = new FakeJobStore();
@@ -196,5 +198,28 @@ describe('dispatchRequests', () => {
     // Assess
     expect(result.batchItemFailures).toEqual([]);
     expect(result.scale).toEqual({ error: failure });
+  });
+
+  it('carries each job’s trace context to the worker in the job-traces attribute, only when asked', async () => {
+    // Prepare
+    const traced = { ...deps(), records: [requestRecord('t1'), requestRecord('t2'), requestRecord('t3')] };
+    const contexts = new Map([
+      [traced.records[0]!.messageId, { traceparent: traceparentOf('a') }],
+      [traced.records[2]!.messageId, { traceparent: traceparentOf('c'), tracestate: 'v=1' }],
+    ]);
+    const plain = deps();
+    // Act
+    await dispatchRequests(traced.records, { ...traced.deps, jobTrace: (r) => contexts.get(r.messageId) });
+    await dispatchRequests([requestRecord('p1')], plain.deps);
+    // Assess
+    const [message] = traced.work.sent;
+    const attribute = message!.messageAttributes?.[JOB_TRACES_ATTRIBUTE]?.StringValue;
+    expect(traced.work.jobs().map((j) => j.jobId)).toEqual(['t1', 't2', 't3']);
+    expect(parseJobTraces(attribute, 3)).toEqual([
+      { traceparent: traceparentOf('a') },
+      undefined,
+      { traceparent: traceparentOf('c'), tracestate: 'v=1' },
+    ]);
+    expect(plain.work.sent[0]!.messageAttributes).toBeUndefined();
   });
 });

@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { packWorkMessages } from '../../../../functions/inference-dispatcher/packing.ts';
-import { parseWorkMessage } from '../../../../shared/pipeline/inference/work-message.ts';
+import {
+  encodeJobTraces,
+  encodeWorkMessage,
+  JOB_TRACES_OVERHEAD_BYTES,
+  type JobTrace,
+  parseWorkMessage,
+} from '../../../../shared/pipeline/inference/work-message.ts';
 import { workJob } from '../../../support/fakes/inference.ts';
+import { traceparentOf } from '../../../support/fakes/tracing.ts';
 
 describe('packWorkMessages', () => {
   it('keeps model versions apart and fills messages up to maxJobs', () => {
@@ -75,5 +82,29 @@ describe('packWorkMessages', () => {
         },
       ),
     );
+  });
+
+  it('counts the job traces in the byte budget, so body and attribute together stay within it', () => {
+    // Prepare
+    const trace = { traceparent: traceparentOf('a'), tracestate: 'x'.repeat(200) };
+    const items = ['a', 'b', 'c', 'd'].map((id) => ({ job: workJob(id), owner: id, trace }));
+    const size = (body: string, traces?: readonly (JobTrace | undefined)[]) =>
+      Buffer.byteLength(body) +
+      (traces ? Buffer.byteLength(encodeJobTraces(traces)) + JOB_TRACES_OVERHEAD_BYTES - 2 : 0);
+    const maxBytes = size(encodeWorkMessage([workJob('a')]), [trace]) + 50; // one traced job, not two
+    // Act
+    const messages = packWorkMessages(items, { maxBytes });
+    const untraced = packWorkMessages(
+      items.map(({ job, owner }) => ({ job, owner })),
+      { maxBytes },
+    );
+    // Assess
+    expect(messages.map((m) => m.owners)).toEqual([['a'], ['b'], ['c'], ['d']]);
+    for (const m of messages) {
+      expect(m.traces).toEqual([trace]);
+      expect(size(m.body, m.traces)).toBeLessThanOrEqual(maxBytes);
+    }
+    expect(untraced.map((m) => m.owners)).toEqual([['a', 'b', 'c', 'd']]);
+    expect(untraced[0]!.traces).toBeUndefined();
   });
 });

@@ -85,6 +85,10 @@ describe('pipeline send input errors (exit 2, nothing sent)', () => {
       ['--count', '5', '--tenant-key', 'tenant'],
       '--tenant-key tenant: synthetic items have no such attribute; use one of pk, sk, seq',
     ],
+    [
+      ['--count', '5', '--traceparent', `00-${'0'.repeat(32)}-${'a'.repeat(16)}-01`],
+      'expected a W3C traceparent, 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>',
+    ],
   ])('refuses %j', async (args, message) => {
     // Act
     const { code, out, err } = await send([...args, '--queue-url', queueUrl]);
