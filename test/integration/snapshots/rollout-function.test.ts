@@ -75,7 +75,10 @@ describe('the rollout controller function on DynamoDB', () => {
     const tick = createRolloutTick(env, {
       dynamodb: fx.client,
       clock,
-      describeAlarms: async (input) => (asked.push(input), {}),
+      describeAlarms: async (input) => {
+        asked.push(input);
+        return {};
+      },
     });
     advance(MINUTE);
     // Act

@@ -14,7 +14,12 @@ describe('runRolloutTicks', () => {
   it('ticks every named snapshot and sums up what it did', async () => {
     // Prepare
     const ticked: string[] = [];
-    const controller = { tick: async (name: string) => (ticked.push(name), advanced(name)) };
+    const controller = {
+      tick: async (name: string) => {
+        ticked.push(name);
+        return advanced(name);
+      },
+    };
     // Act
     const summary = await runRolloutTicks({ controller, names: ['pipeline', 'devices'] });
     // Assess
