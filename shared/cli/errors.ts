@@ -95,3 +95,53 @@ export class SnapshotStoreRequestError extends CliError {
     super(`DynamoDB table ${tableName}: ${cause.name}: ${cause.message}`, { cause });
   }
 }
+
+/**
+ * An SQS request of `pipeline dlq` failed for good (no such queue, access denied, retries used up).
+ * `operation` is the SQS action, `queueUrl` the queue it named.
+ */
+export class DlqRequestError extends CliError {
+  readonly code = 'AWS_REQUEST_FAILED';
+  override readonly exitCode = 1;
+  constructor(
+    readonly operation: string,
+    readonly queueUrl: string,
+    cause: Error,
+    options?: { readonly hint?: string },
+  ) {
+    super(
+      `SQS ${operation} on ${queueUrl}: ${cause.name}: ${cause.message}${options?.hint ? ` (${options.hint})` : ''}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The redrive journal (the record of messages already sent, read on a rerun so none is sent twice)
+ * cannot be used: unreadable, corrupt, written for other queues, or held by a live process.
+ */
+export class RedriveJournalError extends CliError {
+  readonly code: 'JOURNAL_UNREADABLE' | 'JOURNAL_CORRUPT' | 'JOURNAL_MISMATCH' | 'JOURNAL_LOCKED';
+  constructor(
+    code: RedriveJournalError['code'],
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`redrive journal ${path}: ${detail}`, options);
+    this.code = code;
+  }
+}
+
+/** SQS ended a message move task (`StartMessageMoveTask`) as FAILED, or refused to start one. */
+export class MessageMoveTaskError extends CliError {
+  readonly code = 'MESSAGE_MOVE_TASK_FAILED';
+  override readonly exitCode = 1;
+  constructor(
+    readonly sourceArn: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`message move task from ${sourceArn}: ${reason}`, options);
+  }
+}

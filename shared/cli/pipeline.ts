@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { StackFileError } from '../local/errors.ts';
+import { dlqCommand } from './dlq/command.ts';
 import { CliError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { sendCommand } from './send/command.ts';
@@ -28,12 +29,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
   // addCommand() does not pass settings down the way command() does.
   return program
     .addCommand(sendCommand(io, setExitCode).copyInheritedSettings(program))
-    .addCommand(snapshotCommand(io).copyInheritedSettings(program));
+    .addCommand(snapshotCommand(io).copyInheritedSettings(program))
+    .addCommand(dlqCommand(io, setExitCode).copyInheritedSettings(program));
 }
 
 /**
- * Runs the CLI in-process and returns its exit status: 0 success, 1 some messages failed to send,
- * 2 bad input (flags, files, JSONL lines, stack file), 130 interrupted.
+ * Runs the CLI in-process and returns its exit status: 0 success, 1 some messages failed to send (or
+ * to redrive), 2 bad input (flags, files, JSONL lines, stack file), 130 interrupted.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;

@@ -20,7 +20,14 @@ const version = z
   .nonnegative('must be ≥ 0')
   .lte(Number.MAX_SAFE_INTEGER, 'must be a safe integer')
   .optional();
-const attributes = z.record(z.string().min(1, 'attribute names must not be empty'), z.unknown());
+/**
+ * An item: a plain object whose attribute names are not empty (the empty string is the only name
+ * DynamoDB refuses). Checked in place: a `z.record` rebuilds every item key by key, which profiled
+ * at a tenth of the batch writer's CPU per record, plus the garbage it leaves.
+ */
+const attributes = z
+  .custom<Record<string, unknown>>(isPlainObject, 'must be an object of attributes')
+  .refine((item) => !Object.hasOwn(item, ''), { message: 'attribute names must not be empty', path: [''] });
 const keyValue = z.union([z.string(), z.number()]);
 
 export const PutMessageSchema = z.strictObject({
@@ -89,4 +96,10 @@ function protoKeyPath(value: unknown, path: string): string | undefined {
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }

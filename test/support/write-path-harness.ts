@@ -125,7 +125,9 @@ export async function startWritePath(options: StartWritePathOptions = {}): Promi
           MessageAttributeNames: ['All'],
           // Seen once: a later call returns only newer letters.
           VisibilityTimeout: 300,
-          WaitTimeSeconds: 0,
+          // An empty short poll proves nothing (a loaded local-aws-sqs can answer one empty while
+          // letters wait): the second, confirming poll is a long one.
+          WaitTimeSeconds: empty > 0 ? 1 : 0,
         }),
       );
       if (!out.Messages?.length) empty++;

@@ -42,9 +42,14 @@ const runs: Run[] = [];
 
 /** Spawns `tsx shared/local/dev/local.ts --state-dir <dir> …` in a process group of its own. */
 function startRun(stateDir: string, extra: readonly string[] = []): Run {
+  // One Node.js process running the script (`--import tsx`), not the `tsx` CLI: that CLI relays a
+  // SIGINT to its child and SIGKILLs it (exit 130) when the child does not confirm within 30 ms,
+  // which a loaded machine misses.
   const child = spawn(
-    join(bin, 'tsx'),
+    process.execPath,
     [
+      '--import',
+      'tsx',
       LOCAL,
       '--state-dir',
       stateDir,

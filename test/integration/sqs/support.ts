@@ -33,21 +33,31 @@ export async function createQueue(
   return QueueUrl!;
 }
 
-/** Receives (and deletes) every message until the queue is empty, in the order SQS hands them out. */
+/**
+ * Receives (and deletes) every message until the queue is empty, in the order SQS hands them out.
+ * An empty short poll does not prove it (SQS samples some servers; local-aws-sqs answers empty when
+ * its 40 ms window closes before its first scan on a loaded machine): only an empty long poll does.
+ */
 export async function receiveAll(client: SQSClient, queueUrl: string): Promise<Message[]> {
   const all: Message[] = [];
+  let confirming = false;
   for (;;) {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
+        WaitTimeSeconds: confirming ? 1 : 0,
         VisibilityTimeout: 300,
         AttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
     );
-    if (Messages.length === 0) return all;
+    if (Messages.length === 0) {
+      if (confirming) return all;
+      confirming = true;
+      continue;
+    }
+    confirming = false;
     all.push(...Messages);
     await client.send(
       new DeleteMessageBatchCommand({
