@@ -16,14 +16,3 @@ export class RolloutTickFailedError extends PipelineError {
     });
   }
 }
-
-/** The AWS SDK's CloudWatch client is not where the function looks for it (see cloudwatch.ts). */
-export class CloudWatchClientUnavailableError extends PipelineError {
-  readonly code = 'CLOUDWATCH_CLIENT_UNAVAILABLE';
-  constructor(options: ErrorOptions) {
-    super(
-      'cannot load @aws-sdk/client-cloudwatch: it is not bundled and this runtime does not provide it',
-      options,
-    );
-  }
-}

@@ -1,20 +1,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CloudWatchAlarmStates,
   type DescribeAlarms,
   DynamoDbSnapshotStore,
+  describeAlarmsWith,
   SnapshotRolloutController,
 } from '../../shared/snapshots/index.ts';
-import { runtimeDescribeAlarms } from './cloudwatch.ts';
 import { type RolloutTickSummary, runRolloutTicks } from './core.ts';
 import type { RolloutControllerEnv } from './env.ts';
 
 export interface RolloutControllerWiring {
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics?: Pick<Metrics, 'addMetric'>;
-  /** @default DescribeAlarms through the AWS SDK (see cloudwatch.ts) */
+  /** @default DescribeAlarms through a CloudWatch client of the environment */
   readonly describeAlarms?: DescribeAlarms;
   /** @default the environment's DynamoDB client */
   readonly dynamodb?: DynamoDBClient;
@@ -37,7 +38,7 @@ export function createRolloutTick(
     tableName: env.tableName,
   });
   const alarms = new CloudWatchAlarmStates({
-    describeAlarms: wiring.describeAlarms ?? runtimeDescribeAlarms(),
+    describeAlarms: wiring.describeAlarms ?? describeAlarmsWith(new CloudWatchClient({})),
     allowed: env.alarms,
   });
   const controller = new SnapshotRolloutController({

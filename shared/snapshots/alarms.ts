@@ -1,3 +1,5 @@
+import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+
 /** CloudWatch's alarm states. Only ALARM rolls a candidate back; INSUFFICIENT_DATA counts as clear (as in AppConfig). */
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -35,8 +37,13 @@ export interface DescribeAlarmsOutput {
   readonly NextToken?: string;
 }
 
-/** One DescribeAlarms call, e.g. `(input) => client.send(new DescribeAlarmsCommand(input))`. */
+/** One DescribeAlarms call (`describeAlarmsWith(client)`, or a stub in tests). */
 export type DescribeAlarms = (input: DescribeAlarmsInput) => Promise<DescribeAlarmsOutput>;
+
+/** DescribeAlarms through the AWS SDK's CloudWatch client. */
+export function describeAlarmsWith(client: CloudWatchClient): DescribeAlarms {
+  return (input) => client.send(new DescribeAlarmsCommand(input));
+}
 
 export interface CloudWatchAlarmStatesOptions {
   readonly describeAlarms: DescribeAlarms;
@@ -56,7 +63,7 @@ const NAMES_PER_REQUEST = 100;
  * not return is `not found`.
  *
  * @example
- * new CloudWatchAlarmStates({ describeAlarms: (input) => cw.send(new DescribeAlarmsCommand(input)) });
+ * new CloudWatchAlarmStates({ describeAlarms: describeAlarmsWith(new CloudWatchClient({})) });
  */
 export class CloudWatchAlarmStates implements AlarmStateSource {
   private readonly describeAlarms: DescribeAlarms;

@@ -8,6 +8,7 @@ export {
   type DescribeAlarms,
   type DescribeAlarmsInput,
   type DescribeAlarmsOutput,
+  describeAlarmsWith,
   StaticAlarmStates,
 } from './alarms.ts';
 export { parseJson } from './codec.ts';

@@ -56,7 +56,16 @@ export async function snapshotContext(
     schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
     clock,
   });
-  return { name: flags.name, tableName, client, publisher, grantedTables, validate, clock, cwd: io.cwd };
+  return {
+    name: flags.name,
+    tableName,
+    client,
+    publisher,
+    grantedTables,
+    validate,
+    clock,
+    cwd: io.cwd,
+  };
 }
 
 /**

@@ -5,12 +5,17 @@
 
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Command, Option } from 'commander';
 import {
   type AlarmState,
+  type AlarmStateSource,
+  CloudWatchAlarmStates,
+  describeAlarmsWith,
   InvalidRolloutStrategyError,
   type RolloutStrategyRequest,
   SnapshotRolloutController,
+  type TickResult,
 } from '../../snapshots/index.ts';
 import { CliError, UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
@@ -109,6 +114,7 @@ export class RolledBackError extends CliError {
 }
 
 interface ControllerFlags {
+  readonly cloudwatch?: boolean;
   readonly alarmState: [string, AlarmState][];
   readonly alarmStates?: string;
   readonly unknownAlarmsRollback: number;
@@ -160,9 +166,9 @@ export function rolloutCommand(parent: Command, io: CliIo, deps: SnapshotCommand
 
   withControllerFlags(rollout.command('tick').description('Run one controller step now')).action(
     run(async (ctx, flags: ControllerFlags) => {
-      const { controller, alarms } = controllerOf(ctx, flags);
-      await alarms.load();
-      io.stdout.write(`${describeTick(await controller.tick(ctx.name))}\n`);
+      await withController(ctx, flags, async (tick) => {
+        io.stdout.write(`${describeTick(await tick())}\n`);
+      });
     }),
   );
 
@@ -173,25 +179,23 @@ export function rolloutCommand(parent: Command, io: CliIo, deps: SnapshotCommand
     .action(
       run(async (ctx, flags: ControllerFlags & { interval: number }) => {
         if (flags.interval < 1000) throw new UsageError('--interval must be at least 1s');
-        const { controller, alarms } = controllerOf(ctx, flags);
         const wait =
           deps.sleep ??
           ((ms: number, signal?: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => undefined));
-        let last = '';
-        while (!io.signal?.aborted) {
-          await alarms.load();
-          const result = await controller.tick(ctx.name);
-          const line = describeTick(result);
-          if (line !== last) io.stdout.write(`${line}\n`);
-          last = line;
-          if (result.action.kind === 'rollback') throw new RolledBackError(line);
-          if (
-            result.action.kind === 'promote' ||
-            (result.action.kind === 'none' && result.action.reason === 'no-rollout')
-          )
-            return;
-          await wait(flags.interval, io.signal);
-        }
+        await withController(ctx, flags, async (tick) => {
+          let last = '';
+          while (!io.signal?.aborted) {
+            const result = await tick();
+            const line = describeTick(result);
+            if (line !== last) io.stdout.write(`${line}\n`);
+            last = line;
+            const { action } = result;
+            if (action.kind === 'rollback') throw new RolledBackError(line);
+            if (action.kind === 'promote' || (action.kind === 'none' && action.reason === 'no-rollout'))
+              return;
+            await wait(flags.interval, io.signal);
+          }
+        });
       }),
     );
   return rollout;
@@ -207,6 +211,10 @@ function withControllerFlags(command: Command): Command {
     )
     .option('--alarm-states <file>', 'JSON file of alarm name → state, read again before every tick')
     .option(
+      '--cloudwatch',
+      'read alarm states from CloudWatch DescribeAlarms (AWS credentials and region) instead',
+    )
+    .option(
       '--unknown-alarms-rollback <duration>',
       'roll back once named alarms have had no state this long',
       duration,
@@ -214,9 +222,28 @@ function withControllerFlags(command: Command): Command {
     );
 }
 
-function controllerOf(ctx: SnapshotContext, flags: ControllerFlags) {
+/**
+ * Runs `work` with a tick of the rollout controller over the context's store. Alarm states come
+ * from CloudWatch with `--cloudwatch` (DescribeAlarms with the SDK's usual credentials and region),
+ * else only from `--alarm-state`/`--alarm-states` (the file is read again before every tick): an
+ * alarm given neither way is unknown, so the rollout holds.
+ */
+async function withController(
+  ctx: SnapshotContext,
+  flags: ControllerFlags,
+  work: (tick: () => Promise<TickResult>) => Promise<void>,
+): Promise<void> {
+  if (flags.cloudwatch && (flags.alarmState.length > 0 || flags.alarmStates !== undefined)) {
+    throw new UsageError(
+      '--cloudwatch reads every alarm from CloudWatch: leave out --alarm-state and --alarm-states',
+    );
+  }
+  const given = !flags.cloudwatch;
   const file = flags.alarmStates === undefined ? undefined : resolve(ctx.cwd, flags.alarmStates);
-  const alarms = new GivenAlarmStates(flags.alarmState, file);
+  const states = given ? new GivenAlarmStates(flags.alarmState, file) : undefined;
+  const cloudWatch = given ? undefined : new CloudWatchClient({});
+  const alarms: AlarmStateSource =
+    states ?? new CloudWatchAlarmStates({ describeAlarms: describeAlarmsWith(cloudWatch!) });
   const controller = new SnapshotRolloutController({
     store: ctx.publisher.store,
     alarms,
@@ -224,5 +251,12 @@ function controllerOf(ctx: SnapshotContext, flags: ControllerFlags) {
     unknownAlarmsRollbackMs: flags.unknownAlarmsRollback,
     source: 'cli:rollout-controller',
   });
-  return { controller, alarms };
+  try {
+    await work(async () => {
+      await states?.load();
+      return controller.tick(ctx.name);
+    });
+  } finally {
+    cloudWatch?.destroy();
+  }
 }

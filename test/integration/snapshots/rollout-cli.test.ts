@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../shared/cli/io.ts';
 import { registerSnapshotCommands } from '../../../shared/cli/snapshot/command.ts';
+import { type FakeCloudWatch, startFakeCloudWatch } from '../../support/fakes/cloudwatch-alarms.ts';
 import { type SnapshotFixture, snapshotFixture } from './support.ts';
 
 const START = Date.parse('2026-12-01T10:00:00.000Z');
@@ -17,6 +18,7 @@ const AUTOMATED = ['--canary', '10', '--step', '20', '--every', '5m', '--bake', 
 
 describe('pipeline snapshot rollout and schema', () => {
   let fx: SnapshotFixture;
+  let cloudWatch: FakeCloudWatch;
   let dir: string;
   let now = START;
   /** What `rollout watch` sleeps through: the fake clock moves on instead; `onSleep` may act between ticks. */
@@ -25,6 +27,8 @@ describe('pipeline snapshot rollout and schema', () => {
 
   beforeAll(async () => {
     fx = await snapshotFixture();
+    cloudWatch = await startFakeCloudWatch();
+    process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cloudWatch.url;
     dir = await mkdtemp(join(tmpdir(), 'rollout-cli-'));
     await writeFile(join(dir, 'v1.json'), JSON.stringify(config('items-v1')));
     await writeFile(join(dir, 'v2.json'), JSON.stringify(config('items-v2')));
@@ -38,6 +42,8 @@ describe('pipeline snapshot rollout and schema', () => {
     await writeFile(join(dir, 'bad-schema.json'), JSON.stringify({ type: 'object', requierd: ['routing'] }));
   });
   afterAll(async () => {
+    delete process.env.AWS_ENDPOINT_URL_CLOUDWATCH;
+    await cloudWatch.close();
     await rm(dir, { recursive: true, force: true });
     await fx.dispose();
   });
@@ -99,6 +105,37 @@ describe('pipeline snapshot rollout and schema', () => {
       'cli-tick: stable 1 (generation 4)',
       'last rollout: version 2 rolled-back at 30% (alarm errors in ALARM) at 2026-12-01T10:06:00.000Z by cli:rollout-controller',
     ]);
+  });
+
+  it('reads the alarm from CloudWatch with --cloudwatch, asking for exactly the named alarm', async () => {
+    // Prepare
+    await automated('cli-cloudwatch');
+    cloudWatch.alarms.set('errors', 'OK');
+    cloudWatch.requests.length = 0;
+    now += 5 * MINUTE;
+    // Act
+    const stepped = await cli('cli-cloudwatch', 'rollout', 'tick', '--cloudwatch');
+    cloudWatch.alarms.set('errors', 'ALARM');
+    now += MINUTE;
+    const rolledBack = await cli('cli-cloudwatch', 'rollout', 'tick', '--cloudwatch');
+    // Assess
+    expect(stepped).toBe('cli-cloudwatch: candidate at 30% (was 10%; generation 3)\n');
+    expect(rolledBack).toMatch(/^cli-cloudwatch: candidate 2 rolled back \(alarm errors in ALARM\)/);
+    expect(cloudWatch.requests).toEqual([
+      { AlarmNames: ['errors'], MaxRecords: 100 },
+      { AlarmNames: ['errors'], MaxRecords: 100 },
+    ]);
+  });
+
+  it('refuses --cloudwatch together with given alarm states', async () => {
+    // Act
+    const tick = cli('cli-cloudwatch', 'rollout', 'tick', '--cloudwatch', '--alarm-state', 'errors=OK');
+    // Assess
+    await expect(tick).rejects.toMatchObject({
+      code: 'USAGE',
+      exitCode: 2,
+      message: expect.stringMatching(/leave out --alarm-state/),
+    });
   });
 
   it('holds a tick whose alarm has no state given, saying so', async () => {

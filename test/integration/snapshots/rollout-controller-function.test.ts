@@ -11,7 +11,7 @@ import { DynamoDbSnapshotStore } from '../../../shared/snapshots/store.ts';
 // The bundled rollout controller as deployed: the synthesized WritePath stack on the local cloud,
 // with the template's environment and its role's IAM policy enforced. The local cloud does not run
 // EventBridge schedules, so the test invokes the function with a scheduled event itself. CloudWatch
-// is not emulated either: a rollout that names an alarm holds here.
+// is not emulated either: the function's DescribeAlarms fails here, so a rollout naming an alarm holds.
 const scheduled = {
   version: '0',
   'detail-type': 'Scheduled Event',

@@ -89,13 +89,15 @@ describe('the rollout controller function on DynamoDB', () => {
     expect((await fx.store.getPointer('fn-not-allowed'))?.candidate?.percentage).toBe(10);
   });
 
-  it('holds when the CloudWatch client cannot be loaded (here: no runtime SDK), instead of stepping blind', async () => {
-    // Prepare: no describeAlarms given, so the runtime loader is used; this project does not install the client.
-    const { env, clock, advance } = await setup('fn-no-sdk', ['WritePath-Errors']);
+  it('holds when DescribeAlarms fails, instead of stepping blind', async () => {
+    // Prepare
+    const { env, clock, advance } = await setup('fn-cloudwatch-down', ['WritePath-Errors']);
     const warnings: unknown[] = [];
     const tick = createRolloutTick(env, {
       dynamodb: fx.client,
       clock,
+      describeAlarms: () =>
+        Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })),
       logger: {
         info: () => {},
         warn: (_m: string, extra: unknown) => warnings.push(extra),
@@ -106,7 +108,10 @@ describe('the rollout controller function on DynamoDB', () => {
     // Act
     const summary = await tick();
     // Assess
-    expect(summary.ticks).toEqual([{ name: 'fn-no-sdk', action: 'hold', generation: 3 }]);
-    expect(warnings[0]).toMatchObject({ error: { code: 'CLOUDWATCH_CLIENT_UNAVAILABLE' } });
+    expect(summary.ticks).toEqual([{ name: 'fn-cloudwatch-down', action: 'hold', generation: 3 }]);
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ error: expect.objectContaining({ name: 'ThrottlingException' }) }),
+    );
+    expect((await fx.store.getPointer('fn-cloudwatch-down'))?.candidate?.percentage).toBe(10);
   });
 });
