@@ -14,6 +14,7 @@ import {
   describeAlarmsWith,
   InvalidRolloutStrategyError,
   type RolloutStrategyRequest,
+  SnapshotNotFoundError,
   SnapshotRolloutController,
   type TickResult,
 } from '../../snapshots/index.ts';
@@ -158,8 +159,8 @@ export function rolloutCommand(parent: Command, io: CliIo, deps: SnapshotCommand
     .description('Where the rollout is: percentage, phase, next move, the last rollout and how it ended')
     .action(
       run(async (ctx) => {
-        const { pointer } = await ctx.publisher.list(ctx.name);
-        if (pointer === undefined) throw new UsageError(`${ctx.name}: nothing published`);
+        const pointer = await ctx.publisher.store.getPointer(ctx.name);
+        if (pointer === undefined) throw new SnapshotNotFoundError(ctx.name);
         io.stdout.write(`${[describePointer(pointer), ...describeRollout(pointer)].join('\n')}\n`);
       }),
     );

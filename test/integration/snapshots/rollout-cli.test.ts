@@ -138,6 +138,63 @@ describe('pipeline snapshot rollout and schema', () => {
     });
   });
 
+  it('automates a candidate staged by hand from its percentage, and stops again', async () => {
+    // Prepare
+    now = START;
+    await cli('cli-start', 'publish', 'v1.json');
+    await cli('cli-start', 'publish', 'v2.json', '--canary', '25');
+    now += MINUTE;
+    // Act
+    const started = await cli(
+      'cli-start',
+      'rollout',
+      'start',
+      '--step',
+      '50',
+      '--every',
+      '2m',
+      '--bake',
+      '0s',
+      '--growth',
+      'exponential',
+    );
+    const stopped = await cli('cli-start', 'rollout', 'stop');
+    const status = await cli('cli-start', 'rollout', 'status');
+    // Assess
+    expect(started).toBe(
+      'automated: cli-start: stable 1, candidate 2 at 25% (generation 3)\n' +
+        'rollout: stepping at 25%, exponential ×1.5 every 2m, bake 0s, no alarms; started 2026-12-01T10:01:00.000Z, ' +
+        'next step at 2026-12-01T10:03:00.000Z if every alarm stays clear\n',
+    );
+    expect(stopped).toBe('stopped: cli-start: stable 1, candidate 2 at 25% (generation 4)\n');
+    expect(status).toBe('cli-start: stable 1, candidate 2 at 25% (generation 4)\n');
+  });
+
+  it('refuses to start a rollout without a candidate, and reports an unknown snapshot', async () => {
+    // Prepare
+    await cli('cli-no-candidate', 'publish', 'v1.json');
+    // Act
+    const start = cli(
+      'cli-no-candidate',
+      'rollout',
+      'start',
+      '--step',
+      '20',
+      '--every',
+      '5m',
+      '--bake',
+      '10m',
+    );
+    const status = cli('cli-never-published', 'rollout', 'status');
+    // Assess
+    await expect(start).rejects.toMatchObject({
+      code: 'INVALID_ROLLOUT',
+      exitCode: 2,
+      message: expect.stringMatching(/has no candidate to roll out/),
+    });
+    await expect(status).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND', exitCode: 2 });
+  });
+
   it('holds a tick whose alarm has no state given, saying so', async () => {
     // Prepare
     await automated('cli-unknown');
