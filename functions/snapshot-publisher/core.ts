@@ -14,7 +14,10 @@ export interface ConfigChangeDeps {
   readonly publisher: SnapshotPublisher;
   /** The snapshot the changes apply to. */
   readonly name: string;
-  /** Checks (and normalises) the document after each change; a change it rejects goes to the DLQ. */
+  /**
+   * Checks (and normalises) the document after each change; a change it rejects goes to the DLQ,
+   * as does one that breaks the snapshot's JSON Schema (`pipeline snapshot schema set`).
+   */
   readonly validate: (document: unknown) => unknown;
   /**
    * The document the first version starts from: the configuration the functions run with before
@@ -65,6 +68,9 @@ export async function processConfigChanges(
   let applied = 0;
   if (parsed.length > 0) {
     try {
+      // The name's JSON Schema (if set) is checked change by change too, so a change that breaks it
+      // goes to the DLQ with its reason while the others are published.
+      const schemaCheck = await deps.publisher.schemas.checkFor(deps.name);
       const result = await deps.publisher.update(
         deps.name,
         (current) => {
@@ -73,7 +79,9 @@ export async function processConfigChanges(
           let document = base;
           for (const { record, change } of parsed) {
             try {
-              document = deps.validate(applyChange(document, change));
+              const next = deps.validate(applyChange(document, change));
+              schemaCheck?.(next);
+              document = next;
             } catch (error) {
               rejected.push(deadLetter(record, rejection(error, change)));
             }

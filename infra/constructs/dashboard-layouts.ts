@@ -5,7 +5,7 @@ import type {
   GPU_WORKER_METRICS,
 } from '../../shared/pipeline/inference/metric-names.ts';
 import type { BATCH_WRITER_METRICS, SNAPSHOT_PUBLISHER_METRICS } from '../../shared/pipeline/metric-names.ts';
-import type { SNAPSHOT_READER_METRICS } from '../../shared/snapshots/index.ts';
+import type { SNAPSHOT_READER_METRICS, SNAPSHOT_ROLLOUT_METRICS } from '../../shared/snapshots/index.ts';
 import type { WRITE_BATCHER_METRICS } from '../../shared/write-batcher/index.ts';
 import type { MetricPlacement } from './dashboard.ts';
 
@@ -56,6 +56,17 @@ export const SNAPSHOT_PUBLISHER_LAYOUT: Layout<typeof SNAPSHOT_PUBLISHER_METRICS
   ConfigChangesApplied: { graph: 'config changes and snapshots published' },
   ConfigChangesRejected: { graph: 'config changes and snapshots published' },
   SnapshotsPublished: { graph: 'config changes and snapshots published' },
+};
+
+const ROLLOUT_MOVES = 'automated rollouts: steps, promotions, rollbacks';
+const ROLLOUT_TROUBLE = 'rollout ticks that lost to a manual change, alarms it could not read';
+
+export const SNAPSHOT_ROLLOUT_LAYOUT: Layout<typeof SNAPSHOT_ROLLOUT_METRICS> = {
+  RolloutStepped: { graph: ROLLOUT_MOVES },
+  RolloutPromoted: { graph: ROLLOUT_MOVES },
+  RolloutRolledBack: { graph: ROLLOUT_MOVES },
+  RolloutConflicts: { graph: ROLLOUT_TROUBLE },
+  RolloutAlarmsUnknown: { graph: ROLLOUT_TROUBLE },
 };
 
 export const DISPATCHER_LAYOUT: Layout<typeof DISPATCHER_METRICS> = {

@@ -22,7 +22,20 @@ export interface PipelineFunctionProps
   readonly metricsNamespace: string;
   /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
   readonly logLevel?: string;
+  /**
+   * How it is invoked, for the cdk-nag reasoning about a function DLQ: by SQS event sources
+   * (synchronously; failed records go to the queue's DLQ), or asynchronously by a schedule that
+   * sends no retries (a failed tick is superseded by the next one). @default 'event-source'
+   */
+  readonly invokedBy?: 'event-source' | 'schedule';
 }
+
+const DLQ_REASONS = {
+  'event-source':
+    "Pipeline functions are invoked only by SQS event sources (synchronously); a function DLQ applies to asynchronous invocations. Failed records go to the source queue's dead-letter queue through its redrive policy",
+  schedule:
+    'Invoked asynchronously by an EventBridge schedule with retries off: a failed tick carries no data and is superseded by the next one a minute later, so a DLQ would only collect stale ticks',
+} as const;
 
 /**
  * A pipeline Lambda function: Node.js 24 on ARM64, bundled locally by esbuild (no Docker at synth)
@@ -30,7 +43,7 @@ export interface PipelineFunctionProps
  */
 export class PipelineFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
-    const { handlerFile, serviceName, metricsNamespace, logLevel, environment, ...rest } = props;
+    const { handlerFile, serviceName, metricsNamespace, logLevel, environment, invokedBy, ...rest } = props;
     super(scope, id, {
       ...rest,
       entry: `${projectRoot}${handlerFile}`,
@@ -62,8 +75,7 @@ export class PipelineFunction extends NodejsFunction {
     });
     Validations.of(this).acknowledge({
       id: 'Serverless::Serverless-LambdaDLQ',
-      reason:
-        "Pipeline functions are invoked only by SQS event sources (synchronously); a function DLQ applies to asynchronous invocations. Failed records go to the source queue's dead-letter queue through its redrive policy",
+      reason: DLQ_REASONS[invokedBy ?? 'event-source'],
     });
     if ((props.tracing ?? Tracing.DISABLED) !== Tracing.ACTIVE) {
       Validations.of(this).acknowledge({

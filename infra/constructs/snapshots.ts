@@ -149,6 +149,15 @@ export class Snapshots extends Construct {
   }
 
   /**
+   * Lets the rollout controller move automated rollouts: a strongly consistent GetItem of the
+   * pointer, and the conditional flip — a transaction of a Put of the pointer and ConditionChecks
+   * of the versions it names. Nothing else: it never reads or writes versions.
+   */
+  grantRollout(grantee: IGrantable): Grant {
+    return this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem');
+  }
+
+  /**
    * Declares physical tables a route of the pipeline configuration may name: the tables the batch
    * writer is granted to write (see `WritePath.useSnapshots`). None declared: no route is accepted.
    */

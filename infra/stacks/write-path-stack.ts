@@ -3,10 +3,11 @@ import type { Construct } from 'constructs';
 import {
   BATCH_WRITER_METRICS,
   BATCH_WRITER_SERVICE,
+  ROLLOUT_CONTROLLER_SERVICE,
   SNAPSHOT_PUBLISHER_METRICS,
   SNAPSHOT_PUBLISHER_SERVICE,
 } from '../../shared/pipeline/metric-names.ts';
-import { SNAPSHOT_READER_METRICS } from '../../shared/snapshots/index.ts';
+import { SNAPSHOT_READER_METRICS, SNAPSHOT_ROLLOUT_METRICS } from '../../shared/snapshots/index.ts';
 import { WRITE_BATCHER_METRICS } from '../../shared/write-batcher/index.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { PipelineDashboard } from '../constructs/dashboard.ts';
@@ -14,8 +15,10 @@ import {
   BATCH_WRITER_LAYOUT,
   SNAPSHOT_PUBLISHER_LAYOUT,
   SNAPSHOT_READER_LAYOUT,
+  SNAPSHOT_ROLLOUT_LAYOUT,
   WRITE_BATCHER_LAYOUT,
 } from '../constructs/dashboard-layouts.ts';
+import { RolloutController } from '../constructs/rollout-controller.ts';
 import { Snapshots, type SnapshotsProps } from '../constructs/snapshots.ts';
 import { WritePath, type WritePathProps } from '../constructs/write-path.ts';
 
@@ -37,6 +40,8 @@ export interface WritePathStackProps extends StackProps {
 export class WritePathStack extends Stack {
   readonly writePath: WritePath;
   readonly snapshots: Snapshots;
+  /** Moves automated rollouts of the pipeline snapshot; rollouts may name the write path's alarms. */
+  readonly rolloutController: RolloutController;
   readonly alarmTopic: AlarmTopic;
   /** Ingest traffic and backlog, the batch writer, its writes and config snapshots on one dashboard. */
   readonly dashboard: PipelineDashboard;
@@ -50,8 +55,17 @@ export class WritePathStack extends Stack {
     this.writePath = new WritePath(this, 'WritePath', props.writePath);
     this.snapshots = new Snapshots(this, 'Snapshots', props.snapshots);
     this.writePath.useSnapshots(this.snapshots);
+    this.rolloutController = new RolloutController(this, 'RolloutController', {
+      snapshots: this.snapshots,
+      alarms: this.writePath.alarms,
+      metricsNamespace: this.snapshots.metricsNamespace,
+    });
     this.alarmTopic = new AlarmTopic(this, 'Alarms', { displayName: 'Batch-write pipeline alarms' });
-    this.alarmTopic.notify(...this.writePath.alarms, this.snapshots.deadLetterAlarm);
+    this.alarmTopic.notify(
+      ...this.writePath.alarms,
+      this.snapshots.deadLetterAlarm,
+      this.rolloutController.errorsAlarm,
+    );
     this.dashboard = this.createDashboard();
 
     new CfnOutput(this, 'TableName', { value: this.writePath.table.tableName });
@@ -63,6 +77,11 @@ export class WritePathStack extends Stack {
       value: Fn.join(',', this.writePath.grantedTableNames),
     });
     new CfnOutput(this, 'SnapshotsTableName', { value: this.snapshots.table.tableName });
+    new CfnOutput(this, 'RolloutAlarmNames', {
+      description:
+        'Alarms an automated rollout may name: `pipeline snapshot publish … --alarm <one of these>`',
+      value: Fn.join(',', this.rolloutController.alarmNames),
+    });
     new CfnOutput(this, 'ConfigChangesQueueUrl', { value: this.snapshots.changesQueue.queueUrl });
     new CfnOutput(this, 'ConfigChangesDeadLetterQueueUrl', {
       value: this.snapshots.changesDeadLetterQueue.queueUrl,
@@ -70,7 +89,7 @@ export class WritePathStack extends Stack {
   }
 
   private createDashboard(): PipelineDashboard {
-    const { writePath, snapshots } = this;
+    const { writePath, snapshots, rolloutController } = this;
     const dashboard = new PipelineDashboard(this, 'Dashboard');
     const batchWriter = { namespace: writePath.metricsNamespace, service: BATCH_WRITER_SERVICE };
     dashboard.addSection('Ingest', 'SQS ingest queue → batch-writer Lambda (its event source) → DynamoDB');
@@ -117,6 +136,14 @@ export class WritePathStack extends Stack {
       service: SNAPSHOT_PUBLISHER_SERVICE,
       names: SNAPSHOT_PUBLISHER_METRICS,
       layout: SNAPSHOT_PUBLISHER_LAYOUT,
+    });
+    dashboard.addFunction('rollout controller', rolloutController.function);
+    dashboard.addAppMetrics({
+      label: 'rollout controller',
+      namespace: rolloutController.metricsNamespace,
+      service: ROLLOUT_CONTROLLER_SERVICE,
+      names: SNAPSHOT_ROLLOUT_METRICS,
+      layout: SNAPSHOT_ROLLOUT_LAYOUT,
     });
     return dashboard;
   }

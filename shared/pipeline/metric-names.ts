@@ -24,3 +24,9 @@ export const SNAPSHOT_PUBLISHER_METRICS = {
   SnapshotsPublished: 'SnapshotsPublished',
   ConfigChangesRejected: 'ConfigChangesRejected',
 } as const;
+
+/**
+ * `serviceName` of the rollout controller's Logger and Metrics; it adds `SNAPSHOT_ROLLOUT_METRICS`
+ * (shared/snapshots).
+ */
+export const ROLLOUT_CONTROLLER_SERVICE = 'rollout-controller';

@@ -105,15 +105,39 @@ export class CorruptSnapshotError extends SnapshotError {
   }
 }
 
-/** The document does not match its schema; `path` points at the first bad field. */
+/** One place a document breaks its schema: where (a path) and what is wrong there. */
+export interface DocumentIssue {
+  /** Dotted (the pipeline schema) or a JSON pointer (a JSON Schema: `/routing/items`); `''` is the root. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * The document does not match its schema; `path` points at the first bad field and `issues` lists
+ * every one found (a JSON Schema reports them all; the pipeline schema the first).
+ */
 export class InvalidSnapshotDocumentError extends SnapshotError {
   readonly code = 'INVALID_SNAPSHOT_DOCUMENT';
+  readonly issues: readonly DocumentIssue[];
   constructor(
     readonly path: string,
     detail: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly issues?: readonly DocumentIssue[] },
   ) {
     super(`${path || '(root)'}: ${detail}`, options);
+    this.issues = options?.issues ?? [{ path, message: detail }];
+  }
+}
+
+/** A JSON Schema that cannot be used: not JSON Schema, an unsupported draft, or one ajv refuses to compile. */
+export class InvalidDocumentSchemaError extends SnapshotError {
+  readonly code = 'INVALID_DOCUMENT_SCHEMA';
+  constructor(
+    readonly snapshot: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`JSON Schema for snapshot "${snapshot}": ${detail}`, options);
   }
 }
 
@@ -152,6 +176,21 @@ export class InvalidSnapshotJsonError extends SnapshotError {
 /** A rollout request that cannot apply: bad percentage, bad rule, nothing to promote. */
 export class InvalidRolloutError extends SnapshotError {
   readonly code = 'INVALID_ROLLOUT';
+}
+
+/**
+ * An automated rollout's strategy is out of range (`field` names the setting: `canaryPercent`,
+ * `stepPercent`, `everyMs`, `bakeMs`, `alarms[1]` …), or cannot apply to the candidate.
+ */
+export class InvalidRolloutStrategyError extends SnapshotError {
+  readonly code = 'INVALID_ROLLOUT_STRATEGY';
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly rule: string,
+  ) {
+    super(`rollout strategy ${field}: got ${JSON.stringify(value) ?? String(value)}; ${rule}`);
+  }
 }
 
 /** A snapshot name outside `SNAPSHOT_NAME_PATTERN`. */

@@ -18,9 +18,20 @@ import {
   SnapshotVersionNotFoundError,
 } from './errors.ts';
 import { type LoadedVersion, loadVersion } from './load.ts';
+import {
+  automatedPointer,
+  manualPointer,
+  nextPointer,
+  type PointerChange,
+  promotedPointer,
+  rolledBackPointer,
+  superseded,
+} from './pointer.ts';
 import { checkPercentage } from './rollout.ts';
+import { SnapshotSchemas } from './schemas.ts';
 import { SNAPSHOT_NAME_PATTERN, snapshotSettings } from './settings.ts';
-import type { Compression, Deadline, Manifest, Pointer, SnapshotStore } from './types.ts';
+import { planStrategy, type RolloutStrategyRequest } from './strategy.ts';
+import type { Compression, Deadline, Manifest, Pointer, Rollout, SnapshotStore } from './types.ts';
 
 export interface SnapshotPublisherOptions {
   readonly store: SnapshotStore;
@@ -60,6 +71,11 @@ export const SnapshotPublisherOptionsSchema = z.object({
 export interface RolloutRequest {
   readonly percentage: number;
   readonly match?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Automate it from `percentage` (the canary): the rollout controller steps it to 100%, bakes, and
+   * promotes, or rolls it back on an alarm. Not with `match`. @default moved by hand
+   */
+  readonly strategy?: RolloutStrategyRequest;
 }
 
 export interface PublishOptions {
@@ -112,6 +128,8 @@ const PruneSchema = z.object({ keep: integerOption(0) });
  */
 export class SnapshotPublisher {
   readonly store: SnapshotStore;
+  /** The JSON Schema of each name, checked by every publish. */
+  readonly schemas: SnapshotSchemas;
   private readonly validate: (document: unknown) => unknown;
   private readonly schemaVersion: number;
   private readonly compression: Compression;
@@ -129,22 +147,20 @@ export class SnapshotPublisher {
     this.chunkBytes = resolved.chunkBytes;
     this.maxBytes = resolved.maxBytes;
     this.clock = resolved.clock;
+    this.schemas = new SnapshotSchemas(this.store, this.clock);
   }
 
   /**
-   * Validates, writes a new version and flips the pointer to it (or makes it the candidate of a
-   * staged rollout). Throws `SnapshotConflictError` when another publisher moved the pointer first;
-   * the version written is then deleted again.
+   * Validates (with `validate`, then the name's JSON Schema if it has one), writes a new version and
+   * flips the pointer to it (or makes it the candidate of a staged rollout). A document either check
+   * rejects is never written. Throws `SnapshotConflictError` when another publisher moved the
+   * pointer first; the version written is then deleted again.
    */
   async publish(name: string, document: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     checkName(name);
     const valid = this.validate(document);
-    const rollout = options.rollout && {
-      percentage: checkPercentage(options.rollout.percentage),
-      ...(options.rollout.match && Object.keys(options.rollout.match).length > 0
-        ? { match: options.rollout.match }
-        : {}),
-    };
+    await this.schemas.check(name, valid);
+    const rollout = options.rollout && this.rolloutOf(options.rollout);
     const encoded = await encodeDocument(valid, {
       compression: this.compression,
       chunkBytes: this.chunkBytes,
@@ -172,9 +188,19 @@ export class SnapshotPublisher {
       chunkCount: encoded.chunks.length,
     };
     await this.store.putVersion(manifest, encoded.chunks, { deadline: options.deadline });
+    const change = { at: this.clock(), by: source };
     const pointer: Pointer = rollout
-      ? this.nextPointer(name, base!, { stable: base!.stable, candidate: { version, ...rollout } }, source)
-      : this.nextPointer(name, base ?? undefined, { stable: version }, source);
+      ? nextPointer(
+          name,
+          base!,
+          {
+            stable: base!.stable,
+            candidate: { version, ...startedAt(rollout, change) },
+            ...superseded(base!, change),
+          },
+          change,
+        )
+      : nextPointer(name, base ?? undefined, { stable: version, ...superseded(base, change) }, change);
     try {
       await this.store.swapPointer(pointer, base?.generation);
     } catch (error) {
@@ -185,6 +211,21 @@ export class SnapshotPublisher {
       throw error;
     }
     return { manifest, pointer };
+  }
+
+  /**
+   * The check a document must pass to be published under `name` now: `validate`, then the name's
+   * JSON Schema (read once, here). For callers that check changes one by one before publishing
+   * (the config-changes Lambda); `publish` checks again.
+   */
+  async documentCheck(name: string): Promise<(document: unknown) => unknown> {
+    checkName(name);
+    const schema = await this.schemas.checkFor(name);
+    return (document) => {
+      const valid = this.validate(document);
+      schema?.(valid);
+      return valid;
+    };
   }
 
   /**
@@ -230,25 +271,13 @@ export class SnapshotPublisher {
 
   /**
    * Moves a staged rollout on: to `percentage` of the matching callers, or (no percentage, or 100)
-   * makes the candidate the stable version.
+   * makes the candidate the stable version. A partial promote keeps an automated rollout's
+   * strategy: the controller steps on from the new percentage.
    */
   async promote(name: string, options: { percentage?: number; source?: string } = {}): Promise<Pointer> {
     const base = await this.currentPointer(name);
-    const { candidate } = base;
-    if (candidate === undefined)
-      throw new InvalidRolloutError(`snapshot "${name}" has no candidate to promote`);
     const percentage = options.percentage === undefined ? 100 : checkPercentage(options.percentage);
-    const next =
-      percentage === 100
-        ? this.nextPointer(name, base, { stable: candidate.version }, options.source)
-        : this.nextPointer(
-            name,
-            base,
-            { stable: base.stable, candidate: { ...candidate, percentage } },
-            options.source,
-          );
-    await this.store.swapPointer(next, base.generation);
-    return next;
+    return this.move(base, promotedPointer(base, percentage, this.change(options.source)));
   }
 
   /** Points every reader at an earlier (or any existing) version again, ending any rollout. */
@@ -256,9 +285,27 @@ export class SnapshotPublisher {
     const base = await this.currentPointer(name);
     if ((await this.store.getManifest(name, to)) === undefined)
       throw new SnapshotVersionNotFoundError(name, to);
-    const next = this.nextPointer(name, base, { stable: to }, options.source);
-    await this.store.swapPointer(next, base.generation);
-    return next;
+    return this.move(base, rolledBackPointer(base, to, this.change(options.source)));
+  }
+
+  /**
+   * Automates the current candidate from its percentage (the canary): the rollout controller takes
+   * it from here. Replaces a strategy it already has (its timers start again). Throws
+   * `InvalidRolloutError` without a candidate, `InvalidRolloutStrategyError` for a bad strategy.
+   */
+  async startRollout(
+    name: string,
+    strategy: RolloutStrategyRequest,
+    options: { source?: string } = {},
+  ): Promise<Pointer> {
+    const base = await this.currentPointer(name);
+    return this.move(base, automatedPointer(base, strategy, this.change(options.source)));
+  }
+
+  /** Stops automating the candidate: it stays at its percentage, moved by hand from now on. */
+  async stopRollout(name: string, options: { source?: string } = {}): Promise<Pointer> {
+    const base = await this.currentPointer(name);
+    return this.move(base, manualPointer(base, this.change(options.source)));
   }
 
   /** The pointer and every version's manifest, newest first. */
@@ -301,20 +348,30 @@ export class SnapshotPublisher {
     return pointer;
   }
 
-  private nextPointer(
-    name: string,
-    base: Pointer | undefined,
-    versions: Pick<Pointer, 'stable' | 'candidate'>,
-    source = 'unknown',
-  ): Pointer {
-    return {
-      name,
-      generation: (base?.generation ?? 0) + 1,
-      ...versions,
-      updatedAt: this.clock().toISOString(),
-      updatedBy: source,
-    };
+  private async move(base: Pointer, next: Pointer): Promise<Pointer> {
+    await this.store.swapPointer(next, base.generation);
+    return next;
   }
+
+  private change(source = 'unknown'): PointerChange {
+    return { at: this.clock(), by: source };
+  }
+
+  private rolloutOf(request: RolloutRequest): Omit<Rollout, 'version'> {
+    const percentage = checkPercentage(request.percentage);
+    const match = request.match && Object.keys(request.match).length > 0 ? { match: request.match } : {};
+    const strategy = request.strategy && {
+      strategy: planStrategy(percentage, request.strategy, this.clock(), request.match),
+    };
+    return { percentage, ...match, ...strategy };
+  }
+}
+
+/** A planned strategy's clocks start when the candidate is published, not when the request was checked. */
+function startedAt(rollout: Omit<Rollout, 'version'>, change: PointerChange): Omit<Rollout, 'version'> {
+  if (rollout.strategy === undefined) return rollout;
+  const at = change.at.toISOString();
+  return { ...rollout, strategy: { ...rollout.strategy, startedAt: at, lastStepAt: at } };
 }
 
 function checkName(name: string): void {

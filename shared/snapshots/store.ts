@@ -1,5 +1,7 @@
 import {
   type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   type Put,
@@ -9,7 +11,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import {
@@ -31,11 +33,13 @@ import {
   SnapshotWriteError,
 } from './errors.ts';
 import { snapshotSettings } from './settings.ts';
-import type { Deadline, Manifest, Pointer, SnapshotStore } from './types.ts';
+import { ManifestItemSchema, PointerItemSchema, parseItem, SchemaItemSchema } from './store-items.ts';
+import type { Deadline, DocumentSchemaRecord, Manifest, Pointer, SnapshotStore } from './types.ts';
 
 const { partitionKey: PK, sortKey: SK } = snapshotSettings.table;
 const POINTER_SK = 'pointer';
 const SEQUENCE_SK = 'seq';
+const SCHEMA_SK = 'schema';
 const MANIFEST_PREFIX = 'm#';
 const CHUNK_PREFIX = 'c#';
 /** Binary attribute that holds a chunk's bytes. */
@@ -69,8 +73,9 @@ export const DynamoDbSnapshotStoreOptionsSchema = z.object({
 
 /**
  * The snapshot store on one DynamoDB table (`pk` = snapshot name, `sk` = item kind):
- * `pointer` (which versions to serve), `seq` (last allocated version), `m#<version>` (manifest)
- * and `c#<version>#<index>` (chunks of compressed content, ≤ 350 KB each).
+ * `pointer` (which versions to serve), `seq` (last allocated version), `m#<version>` (manifest),
+ * `c#<version>#<index>` (chunks of compressed content, ≤ 350 KB each) and `schema` (the JSON
+ * Schema documents must satisfy, when one is set).
  *
  * @example
  * const store = new DynamoDbSnapshotStore({ client: new DynamoDBClient({}), tableName: 'snapshots' });
@@ -260,6 +265,39 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
     }
   }
 
+  async getSchema(name: string): Promise<DocumentSchemaRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: key(name, SCHEMA_SK), ConsistentRead: true }),
+    );
+    return Item === undefined ? undefined : parseItem(SchemaItemSchema, Item, name, 'schema');
+  }
+
+  async putSchema(record: DocumentSchemaRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ [PK]: record.name, [SK]: SCHEMA_SK, ...record }),
+      }),
+    );
+  }
+
+  async deleteSchema(name: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key(name, SCHEMA_SK),
+          ConditionExpression: 'attribute_exists(#sk)',
+          ExpressionAttributeNames: { '#sk': SK },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async deleteVersion(manifest: Manifest): Promise<void> {
     const { name, version, chunkCount } = manifest;
     try {
@@ -326,47 +364,4 @@ function key(name: string, sortKey: string): Record<string, AttributeValue> {
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
-}
-
-const version = z.number().int().positive();
-
-const RolloutSchema = z.object({
-  version,
-  percentage: z.number().min(0).max(100),
-  match: z.record(z.string(), z.array(z.string())).optional(),
-});
-
-const PointerItemSchema = z.object({
-  name: z.string(),
-  generation: z.number().int().positive(),
-  stable: version,
-  candidate: RolloutSchema.optional(),
-  updatedAt: z.string(),
-  updatedBy: z.string(),
-});
-
-const ManifestItemSchema = z.object({
-  name: z.string(),
-  version,
-  createdAt: z.string(),
-  source: z.string(),
-  schemaVersion: z.number().int(),
-  sha256: z.string().length(64),
-  bytes: z.number().int().nonnegative(),
-  compression: z.enum(['gzip', 'br']),
-  compressedSha256: z.string().length(64),
-  compressedBytes: z.number().int().nonnegative(),
-  chunkCount: z.number().int().positive(),
-});
-
-function parseItem<T>(
-  schema: z.ZodType<T>,
-  item: Record<string, AttributeValue>,
-  name: string,
-  what: string,
-): T {
-  const parsed = schema.safeParse(unmarshall(item));
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new CorruptSnapshotError(name, `${what} item: ${issue?.path.join('.')}: ${issue?.message}`);
 }

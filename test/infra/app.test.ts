@@ -106,7 +106,7 @@ describe('the pipeline app', () => {
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({ batchItemFailures: [] });
   });
 
-  it('sends both write path alarms and the config-changes DLQ alarm, on alarm and on recovery, to the alarm topic', () => {
+  it('sends both write path alarms, the config-changes DLQ alarm and the rollout controller errors alarm, on alarm and on recovery, to the alarm topic', () => {
     // Prepare
     const topic = { Ref: logicalIdOf(pipeline.writePath.alarmTopic.topic) };
     // Act
@@ -118,6 +118,7 @@ describe('the pipeline app', () => {
       [
         ...pipeline.writePath.writePath.alarms.map((a) => logicalIdOf(a)),
         logicalIdOf(pipeline.writePath.snapshots.deadLetterAlarm),
+        logicalIdOf(pipeline.writePath.rolloutController.errorsAlarm),
       ].sort(),
     );
   });
@@ -227,6 +228,7 @@ describe('the pipeline app', () => {
       'DeadLetterQueueUrl',
       'GrantedTableNames',
       'IngestQueueUrl',
+      'RolloutAlarmNames',
       'SnapshotsTableName',
       'TableName',
     ]);

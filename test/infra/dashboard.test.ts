@@ -19,10 +19,11 @@ import {
 import {
   BATCH_WRITER_METRICS,
   BATCH_WRITER_SERVICE,
+  ROLLOUT_CONTROLLER_SERVICE,
   SNAPSHOT_PUBLISHER_METRICS,
   SNAPSHOT_PUBLISHER_SERVICE,
 } from '../../shared/pipeline/metric-names.ts';
-import { SNAPSHOT_READER_METRICS } from '../../shared/snapshots/index.ts';
+import { SNAPSHOT_READER_METRICS, SNAPSHOT_ROLLOUT_METRICS } from '../../shared/snapshots/index.ts';
 import { WRITE_BATCHER_METRICS, type WriteStats } from '../../shared/write-batcher/index.ts';
 import { publishWriteStats } from '../../shared/write-batcher/metrics.ts';
 import { logicalIdOf, renderJoin, tempOutdir, testContext } from './support.ts';
@@ -125,11 +126,15 @@ describe('the dashboards', () => {
     expect([...emitted].sort()).toEqual(Object.values(WRITE_BATCHER_METRICS).sort());
   });
 
-  it('draw every metric the batch writer, its WriteBatcher and snapshot reader, and the publisher emit', () => {
+  it('draw every metric the batch writer, its WriteBatcher and snapshot reader, the publisher and the rollout controller emit', () => {
     // Prepare
     const construct = pipeline.writePath.writePath;
     const batchWriterNamespace = namespaceOfFunction(writePathTemplate, construct.batchWriter);
     const publisherNamespace = namespaceOfFunction(writePathTemplate, pipeline.writePath.snapshots.publisher);
+    const controllerNamespace = namespaceOfFunction(
+      writePathTemplate,
+      pipeline.writePath.rolloutController.function,
+    );
     const batchWriter = { service: BATCH_WRITER_SERVICE };
     // Act
     const absent = [
@@ -139,13 +144,16 @@ describe('the dashboards', () => {
       ...missing(writePath, publisherNamespace, Object.values(SNAPSHOT_PUBLISHER_METRICS), {
         service: SNAPSHOT_PUBLISHER_SERVICE,
       }),
+      ...missing(writePath, controllerNamespace, Object.values(SNAPSHOT_ROLLOUT_METRICS), {
+        service: ROLLOUT_CONTROLLER_SERVICE,
+      }),
     ];
     // Assess
     expect(batchWriterNamespace).toBe('BatchWritePipeline');
     expect(absent).toEqual([]);
   });
 
-  it('draw the ingest and config-changes queues, their DLQs and both functions', () => {
+  it('draw the ingest and config-changes queues, their DLQs and the three functions', () => {
     // Prepare
     const { writePath: construct, snapshots } = pipeline.writePath;
     const queueMetrics = [
@@ -168,6 +176,9 @@ describe('the dashboards', () => {
       }),
       ...missing(writePath, 'AWS/Lambda', lambdaMetrics, { FunctionName: ref(construct.batchWriter) }),
       ...missing(writePath, 'AWS/Lambda', lambdaMetrics, { FunctionName: ref(snapshots.publisher) }),
+      ...missing(writePath, 'AWS/Lambda', lambdaMetrics, {
+        FunctionName: ref(pipeline.writePath.rolloutController.function),
+      }),
     ];
     // Assess
     expect(absent).toEqual([]);

@@ -36,6 +36,16 @@ const REVIEWED: Record<string, string[]> = {
     'Allow sqs:ReceiveMessage on <WritePath/Snapshots/Changes/Queue.Arn>',
     'Allow sqs:SendMessage on <WritePath/Snapshots/Changes/DeadLetterQueue.Arn>',
   ],
+  // rollout controller: reads the pointer (GetItem) and flips it (transaction of Put + ConditionCheck of the versions it names); DescribeAlarms on exactly the alarms a rollout may name (the action supports the alarm resource type; only composite alarms would need *)
+  'WritePath/RolloutController/Role': [
+    'Allow cloudwatch:DescribeAlarms on <WritePath/WritePath/DeadLetterAlarm.Arn>',
+    'Allow cloudwatch:DescribeAlarms on <WritePath/WritePath/OldestMessageAlarm.Arn>',
+    'Allow dynamodb:ConditionCheckItem on <WritePath/Snapshots/Table.Arn>',
+    'Allow dynamodb:GetItem on <WritePath/Snapshots/Table.Arn>',
+    'Allow dynamodb:PutItem on <WritePath/Snapshots/Table.Arn>',
+    'Allow logs:CreateLogStream on <WritePath/RolloutController/Logs.Arn>',
+    'Allow logs:PutLogEvents on <WritePath/RolloutController/Logs.Arn>',
+  ],
   // VPC flow logs delivery into its own log group
   'GpuInference/Network/Vpc/FlowLog/IAMRole': [
     'Allow logs:CreateLogStream on <GpuInference/Network/FlowLogs.Arn>',

@@ -1,26 +1,27 @@
 /**
  * `pipeline snapshot …`: the commander definition of the subcommands (publish, get, list, diff,
- * promote, rollback, prune), each run in a fresh context whose errors become `CliError`s.
+ * promote, rollback, prune; `rollout …` and `schema …` in their own files), each run in a fresh
+ * context whose errors become `CliError`s.
  */
 
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { PipelineError } from '../../core/errors.ts';
 import { DEFAULT_STACK_FILE } from '../../local/resources/stack-file.ts';
 import { diffDocuments, parseJson, parseMatchRules, snapshotSettings } from '../../snapshots/index.ts';
-import {
-  CliError,
-  GrantedTablesUnknownError,
-  SnapshotCommandError,
-  SnapshotStoreRequestError,
-  SourceReadError,
-  UsageError,
-} from '../errors.ts';
+import { GrantedTablesUnknownError, UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
-import { checkVersion, type SnapshotCommandDeps, type SnapshotContext, snapshotContext } from './context.ts';
-import { collect, count, percentage, type SnapshotFlags, tableList, version } from './flags.ts';
-import { describeManifest, describePointer, formatBytes, formatDiff } from './format.ts';
+import { readText, type SnapshotAction, snapshotAction } from './action.ts';
+import { checkVersion, type SnapshotCommandDeps } from './context.ts';
+import { collect, count, percentage, tableList, version } from './flags.ts';
+import { describeManifest, describePointer, describeRollout, formatBytes, formatDiff } from './format.ts';
+import {
+  namingStrategyFlags,
+  rolloutCommand,
+  type StrategyFlags,
+  strategyOf,
+  withStrategyFlags,
+} from './rollout-command.ts';
+import { schemaCommand } from './schema-command.ts';
 
 /**
  * `pipeline snapshot …`: publish, inspect, roll out and roll back configuration snapshots.
@@ -48,54 +49,47 @@ export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Comm
       tableList,
     );
 
-  const run = (action: (ctx: SnapshotContext, ...args: never[]) => Promise<void>) =>
-    async function snapshotAction(this: Command, ...args: unknown[]): Promise<void> {
-      const flags = this.optsWithGlobals<SnapshotFlags & Record<string, unknown>>();
-      const ctx = await snapshotContext(flags, io, deps);
-      try {
-        await action(ctx, ...(args as never[]));
-      } catch (error) {
-        if (error instanceof CliError) throw error;
-        if (error instanceof PipelineError) throw new SnapshotCommandError(error);
-        // An AWS SDK error: a service exception carries $metadata.
-        if (error instanceof Error && '$metadata' in error)
-          throw new SnapshotStoreRequestError(ctx.tableName, error);
-        throw error;
-      } finally {
-        if (deps.client === undefined) ctx.client.destroy();
-      }
-    };
+  const run = (action: SnapshotAction) => snapshotAction(io, deps, action);
 
-  snapshot
-    .command('publish')
-    .description('Validate a configuration file and publish it as a new version')
-    .argument('<file>', 'JSON configuration document')
-    .option('--canary <pct>', 'stage it: serve it to this percentage of callers (0-100)', percentage)
-    .option('--match <k=v>', 'stage it only for callers with this attribute (repeatable)', collect, [])
-    .option('--source <who>', 'recorded as the version source', 'cli')
-    .action(
-      run(async (ctx, file: string, flags: { canary?: number; match: string[]; source: string }) => {
-        if (flags.match.length > 0 && flags.canary === undefined) {
-          throw new UsageError('--match needs --canary <pct>');
-        }
-        const path = resolve(io.cwd, file);
-        const document = parseJson(await readText(path), file);
-        const rollout =
-          flags.canary === undefined
-            ? undefined
-            : { percentage: flags.canary, match: parseMatchRules(flags.match) };
-        // Refuse rather than publish a routing the batch writer may not be allowed to write.
-        if (ctx.grantedTables === undefined) throw new GrantedTablesUnknownError();
-        const { manifest, pointer } = await ctx.publisher.publish(ctx.name, document, {
-          source: flags.source,
-          rollout,
-        });
-        io.stdout.write(
-          `published ${ctx.name} version ${manifest.version} (${formatBytes(manifest.bytes)}, ` +
-            `${manifest.chunkCount} chunk${manifest.chunkCount === 1 ? '' : 's'}); ${describePointer(pointer)}\n`,
-        );
-      }),
-    );
+  type PublishFlags = StrategyFlags & { canary?: number; match: string[]; source: string };
+  withStrategyFlags(
+    snapshot
+      .command('publish')
+      .description('Validate a configuration file and publish it as a new version')
+      .argument('<file>', 'JSON configuration document')
+      .option('--canary <pct>', 'stage it: serve it to this percentage of callers (0-100)', percentage)
+      .option('--match <k=v>', 'stage it only for callers with this attribute (repeatable)', collect, [])
+      .option('--source <who>', 'recorded as the version source', 'cli'),
+  ).action(
+    run(async (ctx, file: string, flags: PublishFlags) => {
+      if (flags.match.length > 0 && flags.canary === undefined) {
+        throw new UsageError('--match needs --canary <pct>');
+      }
+      const strategy = strategyOf(flags);
+      if (strategy && flags.canary === undefined)
+        throw new UsageError('an automated rollout needs --canary <pct>');
+      const path = resolve(io.cwd, file);
+      const document = parseJson(await readText(path), file);
+      const rollout =
+        flags.canary === undefined
+          ? undefined
+          : {
+              percentage: flags.canary,
+              match: parseMatchRules(flags.match),
+              ...(strategy ? { strategy } : {}),
+            };
+      // Refuse rather than publish a routing the batch writer may not be allowed to write.
+      if (ctx.grantedTables === undefined) throw new GrantedTablesUnknownError();
+      const { manifest, pointer } = await namingStrategyFlags(() =>
+        ctx.publisher.publish(ctx.name, document, { source: flags.source, rollout }),
+      );
+      io.stdout.write(
+        `published ${ctx.name} version ${manifest.version} (${formatBytes(manifest.bytes)}, ` +
+          `${manifest.chunkCount} chunk${manifest.chunkCount === 1 ? '' : 's'}); ${describePointer(pointer)}\n`,
+      );
+      for (const line of strategy ? describeRollout(pointer) : []) io.stdout.write(`${line}\n`);
+    }),
+  );
 
   snapshot
     .command('get')
@@ -115,6 +109,7 @@ export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Comm
       run(async (ctx) => {
         const { pointer, manifests } = await ctx.publisher.list(ctx.name);
         io.stdout.write(`${pointer ? describePointer(pointer) : `${ctx.name}: nothing published`}\n`);
+        for (const line of pointer ? describeRollout(pointer) : []) io.stdout.write(`${line}\n`);
         for (const manifest of manifests) io.stdout.write(`${describeManifest(manifest, pointer)}\n`);
       }),
     );
@@ -178,6 +173,8 @@ export function snapshotCommand(io: CliIo, deps: SnapshotCommandDeps = {}): Comm
       }),
     );
 
+  snapshot.addCommand(rolloutCommand(snapshot, io, deps));
+  snapshot.addCommand(schemaCommand(snapshot, io, deps));
   return snapshot;
 }
 
@@ -188,12 +185,4 @@ export function registerSnapshotCommands(
   deps: SnapshotCommandDeps = {},
 ): Command {
   return program.addCommand(snapshotCommand(io, deps).exitOverride());
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new SourceReadError(path, (cause as NodeJS.ErrnoException).code ?? String(cause), { cause });
-  }
 }

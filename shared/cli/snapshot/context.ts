@@ -20,6 +20,10 @@ import type { SnapshotFlags } from './flags.ts';
 export interface SnapshotCommandDeps {
   /** The DynamoDB client to use. @default the stack file's local endpoint, or the SDK's defaults with `--table` */
   readonly client?: DynamoDBClient;
+  /** The time, for pointer stamps and rollout steps. @default () => new Date() */
+  readonly clock?: () => Date;
+  /** How `rollout watch` waits between ticks; resolves early when `signal` aborts. @default a timer */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface SnapshotContext {
@@ -30,6 +34,9 @@ export interface SnapshotContext {
   /** The tables a route may name; `undefined` when neither the flag nor the stack file says. */
   readonly grantedTables: readonly string[] | undefined;
   readonly validate: (document: unknown) => unknown;
+  readonly clock: () => Date;
+  /** Relative paths given to the command resolve against it. */
+  readonly cwd: string;
 }
 
 /** The context of one subcommand run; the caller destroys `client` unless `deps` supplied it. */
@@ -42,12 +49,23 @@ export async function snapshotContext(
   const grantedTables = flags.grantedTables ?? fromStack;
   const validate = grantedTables === undefined ? parsePipelineConfig : pipelineConfigParser(grantedTables);
   const store = new DynamoDbSnapshotStore({ client, tableName });
+  const clock = deps.clock ?? (() => new Date());
   const publisher = new SnapshotPublisher({
     store,
     validate,
     schemaVersion: PIPELINE_CONFIG_SCHEMA_VERSION,
+    clock,
   });
-  return { name: flags.name, tableName, client, publisher, grantedTables, validate };
+  return {
+    name: flags.name,
+    tableName,
+    client,
+    publisher,
+    grantedTables,
+    validate,
+    clock,
+    cwd: io.cwd,
+  };
 }
 
 /**

@@ -10,7 +10,14 @@ import { ensureShelfClassifier } from '../model/build-model.ts';
 import type { LocalStack } from '../resources/stack-file.ts';
 import { writeStateFile } from '../state-file.ts';
 import type { CloudAssembly } from './assembly.ts';
-import { applyDeployment, destroyDeployment, type LocalDeployment, planDeployment } from './deploy.ts';
+import {
+  applyDeployment,
+  destroyDeployment,
+  type LocalDeployment,
+  type LocalFunctionSpec,
+  type LocalRoleSpec,
+  planDeployment,
+} from './deploy.ts';
 import { type LocalEcs, startLocalEcs } from './ecs/index.ts';
 import { IamEvaluator, type IamGateway, LocalIdentities, startIamGateway } from './iam/index.ts';
 import { FunctionPool, lambdaRuntimeEnv, mergeFunctionEnv, poolHandler } from './lambda/index.ts';
@@ -52,6 +59,10 @@ export interface LocalCloud extends AsyncDisposable {
   readonly endpoints: LocalEndpoints;
   readonly iam: IamEvaluator;
   readonly pollers: ReadonlyMap<string, SqsEventSourcePoller>;
+  /**
+   * Every function, by name: those an event source drives, and the others (a scheduled one, whose
+   * schedule is not emulated) to invoke directly.
+   */
   readonly functions: ReadonlyMap<string, FunctionPool>;
   /** The ECS API and agent endpoints, and the services whose tasks run as local worker processes. */
   readonly ecs: LocalEcs;
@@ -183,6 +194,48 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   const functions = new Map<string, FunctionPool>();
   const pollers = new Map<string, SqsEventSourcePoller>();
+  /** One pool per function, with its role's credentials and its template environment. */
+  const poolOf = async (spec: LocalFunctionSpec, role: LocalRoleSpec, maxInstances: number) => {
+    const existing = functions.get(spec.name);
+    if (existing) return existing;
+    const pool = new FunctionPool({
+      functionName: spec.name,
+      taskRoot: spec.assetDir,
+      handler: spec.handler,
+      timeoutMs: spec.timeoutSeconds * 1000,
+      memoryMiB: spec.memoryMiB,
+      maxInstances,
+      // Reserved runtime variables win over the template's, as on Lambda.
+      env: mergeFunctionEnv(
+        lambdaRuntimeEnv({
+          functionName: spec.name,
+          memoryMiB: spec.memoryMiB,
+          timeoutSeconds: spec.timeoutSeconds,
+          region,
+          handler: spec.handler,
+          taskRoot: spec.assetDir,
+          ...(spec.logGroupName ? { logGroupName: spec.logGroupName } : {}),
+          credentials: identities.credentialsFor(role),
+        }),
+        {
+          ...spec.environment,
+          // The local cloud's redirection: the SDK inside the bundle reaches the gateways.
+          AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+          AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+          AWS_ENDPOINT_URL_ECS: ecs.url,
+        },
+      ),
+      onLog: (line) => options.onFunctionLog?.(line, { functionName: spec.name }),
+    });
+    functions.set(spec.name, pool);
+    // The Lambda runtime writes the function's logs with its role (stdout here).
+    if (spec.logGroupName) {
+      const logGroup = `arn:aws:logs:${region}:${account}:log-group:${spec.logGroupName}:*`;
+      for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents'])
+        await iam.recordPlatformUse(role, { action, resource: logGroup });
+    }
+    return pool;
+  };
   for (const mapping of deployment.eventSourceMappings.filter((m) => m.enabled)) {
     const spec = deployment.functions.find((f) => f.name === mapping.functionName);
     const queue = deployment.queues.find((q) => q.arn === mapping.queueArn);
@@ -190,45 +243,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (!spec || !queue || !role) continue;
     const credentials = identities.credentialsFor(role);
     const concurrency = Math.min(spec.reservedConcurrency ?? Infinity, mapping.maximumConcurrency ?? 5);
-    let pool = functions.get(spec.name);
-    if (pool === undefined) {
-      pool = new FunctionPool({
-        functionName: spec.name,
-        taskRoot: spec.assetDir,
-        handler: spec.handler,
-        timeoutMs: spec.timeoutSeconds * 1000,
-        memoryMiB: spec.memoryMiB,
-        maxInstances: concurrency,
-        // Reserved runtime variables win over the template's, as on Lambda.
-        env: mergeFunctionEnv(
-          lambdaRuntimeEnv({
-            functionName: spec.name,
-            memoryMiB: spec.memoryMiB,
-            timeoutSeconds: spec.timeoutSeconds,
-            region,
-            handler: spec.handler,
-            taskRoot: spec.assetDir,
-            ...(spec.logGroupName ? { logGroupName: spec.logGroupName } : {}),
-            credentials,
-          }),
-          {
-            ...spec.environment,
-            // The local cloud's redirection: the SDK inside the bundle reaches the gateways.
-            AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-            AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-            AWS_ENDPOINT_URL_ECS: ecs.url,
-          },
-        ),
-        onLog: (line) => options.onFunctionLog?.(line, { functionName: spec.name }),
-      });
-      functions.set(spec.name, pool);
-    }
-    // The Lambda runtime writes the function's logs with its role (stdout here).
-    if (spec.logGroupName) {
-      const logGroup = `arn:aws:logs:${region}:${account}:log-group:${spec.logGroupName}:*`;
-      for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents'])
-        await iam.recordPlatformUse(role, { action, resource: logGroup });
-    }
+    const pool = await poolOf(spec, role, concurrency);
     // Lambda's pollers act with the function's role.
     const sqs = new SQSClient({ endpoint: endpoints.sqs, region, credentials });
     const poller = new SqsEventSourcePoller({
@@ -247,6 +262,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ...(journal ? { inFlight: journal } : {}),
     });
     pollers.set(mapping.logicalId, poller);
+  }
+  // Functions no event source drives (the scheduled rollout controller): a pool to invoke directly.
+  // Their EventBridge schedules are not emulated (`notEmulated`); nothing invokes them on its own.
+  for (const spec of deployment.functions) {
+    const role = deployment.roles.find((r) => r.arn === spec.roleArn);
+    if (role && !functions.has(spec.name)) await poolOf(spec, role, spec.reservedConcurrency ?? 1);
   }
   await Promise.all([...pollers.values()].map((poller) => poller.start()));
 

@@ -4,7 +4,12 @@ import {
   SnapshotVersionInUseError,
   SnapshotVersionNotFoundError,
 } from '../../../shared/snapshots/errors.ts';
-import type { Manifest, Pointer, SnapshotStore } from '../../../shared/snapshots/types.ts';
+import type {
+  DocumentSchemaRecord,
+  Manifest,
+  Pointer,
+  SnapshotStore,
+} from '../../../shared/snapshots/types.ts';
 
 type Method = keyof SnapshotStore;
 
@@ -16,6 +21,7 @@ export class MemorySnapshotStore implements SnapshotStore {
   readonly pointers = new Map<string, Pointer>();
   readonly manifests = new Map<string, Manifest>();
   readonly chunks = new Map<string, Uint8Array>();
+  readonly schemas = new Map<string, DocumentSchemaRecord>();
   readonly calls: Record<Method, number> = {
     getPointer: 0,
     allocateVersion: 0,
@@ -25,6 +31,9 @@ export class MemorySnapshotStore implements SnapshotStore {
     listManifests: 0,
     swapPointer: 0,
     deleteVersion: 0,
+    getSchema: 0,
+    putSchema: 0,
+    deleteSchema: 0,
   };
   private readonly sequences = new Map<string, number>();
   private readonly faults = new Map<Method, Array<() => Error | undefined>>();
@@ -92,6 +101,21 @@ export class MemorySnapshotStore implements SnapshotStore {
       }
     }
     this.pointers.set(next.name, next);
+  }
+
+  async getSchema(name: string): Promise<DocumentSchemaRecord | undefined> {
+    await this.enter('getSchema');
+    return this.schemas.get(name);
+  }
+
+  async putSchema(record: DocumentSchemaRecord): Promise<void> {
+    await this.enter('putSchema');
+    this.schemas.set(record.name, record);
+  }
+
+  async deleteSchema(name: string): Promise<boolean> {
+    await this.enter('deleteSchema');
+    return this.schemas.delete(name);
   }
 
   async deleteVersion(manifest: Manifest): Promise<void> {

@@ -71,6 +71,41 @@ describe('processConfigChanges', () => {
     });
   });
 
+  it('sends a change that breaks the snapshot’s JSON Schema to the DLQ, naming the path, and publishes the rest', async () => {
+    // Prepare: every model must name an S3 path.
+    const { publisher, deadLetters, deps } = await setup();
+    await publisher.schemas.set(
+      NAME,
+      JSON.stringify({
+        type: 'object',
+        properties: {
+          models: { type: 'object', additionalProperties: { type: 'object', required: ['path'] } },
+        },
+      }),
+    );
+    const records = [
+      sqsRecord({ op: 'set', path: 'models.classifier', value: { version: 'v7' } }),
+      sqsRecord({
+        op: 'set',
+        path: 'models.ranker',
+        value: { version: 'v2', path: 's3://models/ranker/v2' },
+      }),
+    ];
+    // Act
+    const response = await processConfigChanges(records, deps);
+    const { data } = await publisher.read(NAME);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLetters.letters.map((l) => [l.messageId, l.errorCode])).toEqual([
+      [records[0]!.messageId, 'CHANGE_REJECTED'],
+    ]);
+    expect(deadLetters.letters[0]!.errorMessage).toMatch(
+      /^set models\.classifier would make the configuration invalid: \/models\/classifier\/path: is required/,
+    );
+    expect(data).toMatchObject({ models: { ranker: { version: 'v2' } } });
+    expect(data).not.toHaveProperty('models.classifier');
+  });
+
   it('publishes nothing when the batch changes nothing', async () => {
     // Prepare
     const { store, deps } = await setup();
