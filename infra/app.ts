@@ -2,6 +2,7 @@ import { App, type AppProps } from 'aws-cdk-lib';
 import { inferenceSettings } from '../shared/pipeline/inference/settings.ts';
 import type { TraceExportProps } from './constructs/trace-export.ts';
 import { cdkContext, contextFlag, contextString } from './context.ts';
+import { gpuInferenceContextProps, writePathContextProps } from './context-props.ts';
 import { addNagChecks } from './nag.ts';
 import { GpuInferenceStack } from './stacks/gpu-inference-stack.ts';
 import { WritePathStack } from './stacks/write-path-stack.ts';
@@ -41,13 +42,20 @@ export function buildApp(options: BuildAppOptions = {}): PipelineApp {
   // The write path stack holds the config snapshots too: the batch writer reads them, and the
   // publisher needs the write path's granted tables and bootstrap routing.
   // `-c otlpEndpoint=http://collector:4318` exports OpenTelemetry traces from every traced
-  // component (batch writer, dispatcher, GPU workers); none without it.
+  // component (batch writer, dispatcher, GPU workers); none without it. Sizing from context
+  // (`pipeline advise --context-file`, see context-props.ts), else the defaults.
   const traceExport = traceExportContext(app);
-  const writePath = new WritePathStack(app, 'WritePath', traceExport ? { writePath: { traceExport } } : {});
+  const writePath = new WritePathStack(app, 'WritePath', {
+    writePath: { ...writePathContextProps(app), ...(traceExport ? { traceExport } : {}) },
+  });
   const { snapshots } = writePath;
   // `-c gpu=false` deploys without GPUs: the inference stack is left out entirely.
   const gpuInference = contextFlag(app, 'gpu', true)
-    ? new GpuInferenceStack(app, 'GpuInference', { models: MODELS, ...(traceExport ? { traceExport } : {}) })
+    ? new GpuInferenceStack(app, 'GpuInference', {
+        models: MODELS,
+        ...gpuInferenceContextProps(app),
+        ...(traceExport ? { traceExport } : {}),
+      })
     : undefined;
   if (gpuInference) {
     // The dispatcher picks model versions (staged rollout) from the same snapshot; its MODELS are

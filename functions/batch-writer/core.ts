@@ -15,7 +15,7 @@ import {
 } from '../../shared/write-batcher/index.ts';
 
 export interface IngestDeps {
-  readonly router: Router;
+  readonly router: Pick<Router, 'session'>;
   readonly batcher: Pick<WriteBatcher, 'writeAll'>;
   readonly deadLetters: DeadLetterSink;
   readonly deadline: Deadline;
@@ -64,11 +64,13 @@ export async function processIngestBatch(
   const verdicts: Verdict[] = new Array(records.length);
   const requests: WriteRequest[] = [];
   const recordOf: number[] = [];
+  // One routing session per batch: writes to one item of a round-robin sharded key share a shard.
+  const routing = deps.router.session();
 
   records.forEach((record, i) => {
     try {
       const message = parseMessage(record.body);
-      requests.push(deps.router.toWriteRequest(message, fifoGroupOf(record)));
+      requests.push(routing.toWriteRequest(message, fifoGroupOf(record)));
       recordOf.push(i);
     } catch (error) {
       verdicts[i] = { kind: 'reject', error: error as PipelineError };

@@ -1,6 +1,13 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  type ITable,
+  Table,
+  TableEncryption,
+  type WarmThroughput,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type EventSourceMapping, MetricType, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -124,6 +131,13 @@ export interface WritePathProps {
    */
   readonly tableRemovalPolicy?: RemovalPolicy;
   /**
+   * Pre-warm the items table for a launch: the reads and writes per second it takes at once.
+   * On-demand tables start at 4,000 writes and 12,000 reads per second; a value below those is
+   * rejected (warm throughput can only be raised). Billed once per increase.
+   * @default none: the table starts with on-demand's initial throughput
+   */
+  readonly tableWarmThroughput?: WarmThroughput;
+  /**
    * The other DynamoDB tables a config snapshot may route writes to, besides the write path's own
    * items table. The batch writer may write exactly these and the items table; a snapshot that routes
    * anywhere else is refused when published (`ROUTE_NOT_GRANTED`).
@@ -181,7 +195,10 @@ export class WritePath extends Construct {
     this.metricsNamespace = props.metricsNamespace ?? 'BatchWritePipeline';
     this.eventSourceMetrics = props.eventSourceMetrics ?? false;
 
-    this.table = this.createTable(props.tableRemovalPolicy ?? RemovalPolicy.RETAIN);
+    this.table = this.createTable(
+      props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      props.tableWarmThroughput,
+    );
     this.grantedTables = [this.table, ...(props.dataTables ?? []).filter((t) => t !== this.table)];
     this.routes = this.defaultRoutes();
     this.writeOptions = resolveWriteOptions(props, timeout);
@@ -250,7 +267,8 @@ export class WritePath extends Construct {
     return this.table.grantReadData(grantee);
   }
 
-  private createTable(removalPolicy: RemovalPolicy): Table {
+  private createTable(removalPolicy: RemovalPolicy, warmThroughput: WarmThroughput | undefined): Table {
+    if (warmThroughput !== undefined) checkWarmThroughput(warmThroughput);
     return new Table(this, 'Table', {
       partitionKey: { name: tableSettings.partitionKey, type: AttributeType.STRING },
       sortKey: { name: tableSettings.sortKey, type: AttributeType.STRING },
@@ -263,6 +281,7 @@ export class WritePath extends Construct {
       timeToLiveAttribute: tableSettings.ttlAttribute,
       removalPolicy,
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      ...(warmThroughput === undefined ? {} : { warmThroughput }),
     });
   }
 
@@ -345,6 +364,24 @@ function resolveWriteOptions(
     );
   }
   return { maxConcurrency, deadlineMarginMs: deadlineMargin.toMilliseconds() };
+}
+
+/** On-demand tables start at these; warm throughput can only raise them. */
+const ON_DEMAND_WARM = { writeUnitsPerSecond: 4000, readUnitsPerSecond: 12_000 } as const;
+
+function checkWarmThroughput(warm: WarmThroughput): void {
+  for (const name of ['writeUnitsPerSecond', 'readUnitsPerSecond'] as const) {
+    const value = warm[name];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < ON_DEMAND_WARM[name]) {
+      throw new InvalidPropError(
+        'WritePath',
+        `tableWarmThroughput.${name}`,
+        String(value),
+        `use an integer ≥ ${ON_DEMAND_WARM[name]}, what a new on-demand table already has`,
+      );
+    }
+  }
 }
 
 function defaultVisibilityTimeout(timeout: Duration): Duration {

@@ -40,6 +40,8 @@ export interface GpuInferenceStackProps extends StackProps {
   readonly network?: GpuNetworkProps;
   /** Largest batch per inference call. @default inferenceSettings.worker.maxBatch (32) */
   readonly maxBatch?: number;
+  /** gpu-work backlog per task (`GpuWorkerService`): one more task per this many messages. @default 100 */
+  readonly messagesPerTask?: number;
   /** Model name → version the dispatcher assigns when no config snapshot names the model. @default { 'shelf-classifier': '1' } */
   readonly models?: Readonly<Record<string, string>>;
   /** Models from S3 instead of the one baked into the image. @default the image's */
@@ -99,6 +101,7 @@ export class GpuInferenceStack extends Stack {
       ...(props.instanceType ? { instanceType: props.instanceType } : {}),
       ...(props.maxInstances === undefined ? {} : { maxInstances: props.maxInstances }),
       ...(props.maxBatch === undefined ? {} : { maxBatch: props.maxBatch }),
+      ...(props.messagesPerTask === undefined ? {} : { messagesPerTask: props.messagesPerTask }),
       ...(props.modelRepository ? { modelRepository: props.modelRepository } : {}),
       ...(props.traceExport ? { traceExport: props.traceExport } : {}),
     });

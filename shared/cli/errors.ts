@@ -145,3 +145,39 @@ export class MessageMoveTaskError extends CliError {
     super(`message move task from ${sourceArn}: ${reason}`, options);
   }
 }
+
+/** `pipeline advise` has nothing to analyse: an empty sample, no usable line, or a bad line with `--strict`. */
+export class InvalidSampleError extends CliError {
+  readonly code = 'INVALID_SAMPLE';
+  constructor(
+    readonly source: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(detail, options);
+  }
+}
+
+/** An output file (`--context-file`, `--report`) cannot be written. */
+export class OutputWriteError extends CliError {
+  readonly code = 'OUTPUT_UNWRITABLE';
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`cannot write ${path}: ${detail}`, options);
+  }
+}
+
+/** The `--routes` file is not JSON, or neither a routing map nor a pipeline config document. */
+export class RoutesFileError extends CliError {
+  readonly code = 'INVALID_ROUTES_FILE';
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`--routes ${path}: ${detail}`, options);
+  }
+}

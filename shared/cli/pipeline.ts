@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { StackFileError } from '../local/errors.ts';
+import { adviseCommand } from './advise/command.ts';
 import { dlqCommand } from './dlq/command.ts';
 import { CliError } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -30,7 +31,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
   return program
     .addCommand(sendCommand(io, setExitCode).copyInheritedSettings(program))
     .addCommand(snapshotCommand(io).copyInheritedSettings(program))
-    .addCommand(dlqCommand(io, setExitCode).copyInheritedSettings(program));
+    .addCommand(dlqCommand(io, setExitCode).copyInheritedSettings(program))
+    .addCommand(adviseCommand(io).copyInheritedSettings(program));
 }
 
 /**

@@ -64,3 +64,19 @@ export class ReservedAttributeError extends ContractError {
     super(`item.${attribute}: attribute name is reserved by the pipeline`);
   }
 }
+
+/**
+ * A versioned write to a partition key the route shards round-robin: round-robin is for append-only
+ * data, and a later version of the item could land on another shard, where no guard would see it.
+ */
+export class VersionNotAllowedError extends ContractError {
+  readonly code = 'VERSION_NOT_ALLOWED';
+  constructor(
+    readonly table: string,
+    readonly partitionKeyValue: string,
+  ) {
+    super(
+      `version: table "${table}" shards partition key "${partitionKeyValue}" round-robin (append-only), so its writes cannot be versioned; send it without a version, or shard it by sortKeyHash`,
+    );
+  }
+}

@@ -6,23 +6,44 @@ import {
   OpNotAllowedError,
   ReservedAttributeError,
   UnknownTableError,
+  VersionNotAllowedError,
 } from '../contract/index.ts';
 import type { TableTarget, WriteRequest } from '../write-batcher/index.ts';
+import { InvalidShardingError } from './errors.ts';
 import { writePathSettings } from './settings.ts';
+import {
+  type ShardSpec,
+  ShardsSchema,
+  shardingProblem,
+  shardKey,
+  shardOfSortKey,
+  shardOwner,
+} from './sharding.ts';
 
-const RouteSchema = z.strictObject({
-  tableName: z.string().min(3).max(255),
-  partitionKey: z.string().min(1),
-  sortKey: z.string().min(1).optional(),
-  /** The table has secondary indexes (the batcher then asks DynamoDB for the capacity writes consume). */
-  indexes: z.boolean().optional(),
-  /** DynamoDB type of the key attributes: S (string, the default) or N (number). */
-  keyType: z.enum(['S', 'N']).default('S'),
-  ops: z
-    .array(z.enum(['put', 'delete']))
-    .min(1)
-    .default(['put', 'delete']),
-});
+const RouteSchema = z
+  .strictObject({
+    tableName: z.string().min(3).max(255),
+    partitionKey: z.string().min(1),
+    sortKey: z.string().min(1).optional(),
+    /** The table has secondary indexes (the batcher then asks DynamoDB for the capacity writes consume). */
+    indexes: z.boolean().optional(),
+    /** DynamoDB type of the key attributes: S (string, the default) or N (number). */
+    keyType: z.enum(['S', 'N']).default('S'),
+    ops: z
+      .array(z.enum(['put', 'delete']))
+      .min(1)
+      .default(['put', 'delete']),
+    /**
+     * Hot partition keys spread over shards: partition key value → `{ count, by }` (see
+     * `shared/pipeline/sharding.ts`). Writes to `value` land on `value#0` … `value#<count-1>`; read
+     * them back with `querySharded`.
+     */
+    shards: ShardsSchema.optional(),
+  })
+  .superRefine((route, ctx) => {
+    const problem = shardingProblem(route);
+    if (problem) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+  });
 
 /** Logical table name → physical table, key schema and allowed ops. */
 export const RoutesSchema = z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), RouteSchema);
@@ -38,23 +59,51 @@ export const RESERVED_ATTRIBUTES: ReadonlySet<string> = new Set([
 ]);
 
 interface CompiledRoute {
+  readonly logical: string;
   readonly target: TableTarget;
   readonly ops: ReadonlySet<string>;
   readonly keyType: 'S' | 'N';
+  readonly shards: Readonly<Record<string, ShardSpec>>;
+  readonly sharded: boolean;
+}
+
+export interface RouterOptions {
+  /**
+   * Where each round-robin key's turn starts (a fraction in [0, 1) of its shard count), so that
+   * many function instances do not all begin on shard 0. @default Math.random
+   */
+  readonly random?: () => number;
+}
+
+/**
+ * Routes the messages of one batch. A round-robin shard is chosen once per logical item per
+ * session, so writes to one item in a batch land on one physical key and coalesce there.
+ */
+export interface RoutingSession {
+  toWriteRequest(message: Message, scope?: string): WriteRequest;
 }
 
 /**
  * Turns contract messages into WriteBatcher requests. Producers name *logical* tables; only routed
- * tables can be written, so a producer can never reach a table the pipeline does not own.
+ * tables can be written, so a producer can never reach a table the pipeline does not own. A route's
+ * sharded partition keys are rewritten to their physical shard (`value#n`) here.
  */
 export class Router {
   private readonly routes: ReadonlyMap<string, CompiledRoute>;
+  /** Round-robin keys: `${logical}\0${value}` → the next turn. */
+  private readonly turns = new Map<string, number>();
+  private readonly random: () => number;
 
-  constructor(config: RoutesConfig) {
+  /** @throws InvalidShardingError when a route's `shards` break the rules of `shardingProblem`. */
+  constructor(config: RoutesConfig, options: RouterOptions = {}) {
+    this.random = options.random ?? Math.random;
     this.routes = new Map(
-      Object.entries(config).map(([logical, route]) => [
-        logical,
-        {
+      Object.entries(config).map(([logical, route]) => {
+        const problem = shardingProblem(route);
+        if (problem) throw new InvalidShardingError(logical, problem.path.join('.'), problem.message);
+        const shards = route.shards ?? {};
+        const compiled: CompiledRoute = {
+          logical,
           target: {
             tableName: route.tableName,
             partitionKey: route.partitionKey,
@@ -63,8 +112,11 @@ export class Router {
           },
           ops: new Set(route.ops),
           keyType: route.keyType,
-        },
-      ]),
+          shards,
+          sharded: Object.keys(shards).length > 0,
+        };
+        return [logical, compiled];
+      }),
     );
   }
 
@@ -75,6 +127,20 @@ export class Router {
 
   /** Resolves a message to a write request; throws a typed `PipelineError` for permanent problems. */
   toWriteRequest(message: Message, scope?: string): WriteRequest {
+    return this.route(message, scope, undefined);
+  }
+
+  /** A session for one batch (see `RoutingSession`). */
+  session(): RoutingSession {
+    const chosen = new Map<string, number>();
+    return { toWriteRequest: (message, scope) => this.route(message, scope, chosen) };
+  }
+
+  private route(
+    message: Message,
+    scope: string | undefined,
+    chosen: Map<string, number> | undefined,
+  ): WriteRequest {
     const logical = message.table ?? DEFAULT_TABLE;
     const route = this.routes.get(logical);
     if (!route) throw new UnknownTableError(logical, this.tables);
@@ -86,7 +152,10 @@ export class Router {
       for (const name in message.item) {
         if (RESERVED_ATTRIBUTES.has(name)) throw new ReservedAttributeError(name);
       }
-      return { op: 'put', target, item: message.item, version: message.version, scope };
+      const item = route.sharded
+        ? this.shardAttributes(route, message.item, 'item', message, chosen)
+        : message.item;
+      return { op: 'put', target, item, version: message.version, scope };
     }
     checkKeyAttribute(message.key, target.partitionKey, 'key', keyType);
     if (target.sortKey) checkKeyAttribute(message.key, target.sortKey, 'key', keyType);
@@ -95,7 +164,51 @@ export class Router {
       const extra = Object.keys(message.key).find((k) => k !== target.partitionKey && k !== target.sortKey);
       throw new InvalidKeyError(`key.${extra}`, 'is not a key attribute of the table');
     }
-    return { op: 'delete', target, key: message.key, version: message.version, scope };
+    const key = route.sharded
+      ? this.shardAttributes(route, message.key, 'key', message, chosen)
+      : message.key;
+    return { op: 'delete', target, key, version: message.version, scope };
+  }
+
+  /** The attributes with a sharded partition key value replaced by its shard's physical value. */
+  private shardAttributes<T extends Readonly<Record<string, unknown>>>(
+    route: CompiledRoute,
+    attributes: T,
+    where: string,
+    message: Message,
+    chosen: Map<string, number> | undefined,
+  ): T {
+    const { partitionKey, sortKey } = route.target;
+    const value = attributes[partitionKey] as string;
+    const spec = Object.hasOwn(route.shards, value) ? route.shards[value] : undefined;
+    if (spec === undefined) {
+      const owner = shardOwner(value, route.shards);
+      if (owner !== undefined) {
+        throw new InvalidKeyError(
+          `${where}.${partitionKey}`,
+          `"${value}" is the physical key of shard ${owner.shard} of the sharded partition key "${owner.key}"; write "${owner.key}" instead`,
+        );
+      }
+      return attributes;
+    }
+    const sortValue = attributes[sortKey!] as string;
+    let shard: number;
+    if (spec.by === 'sortKeyHash') {
+      shard = shardOfSortKey(sortValue, spec.count);
+    } else {
+      if (message.version !== undefined) throw new VersionNotAllowedError(route.logical, value);
+      const item = `${value}\u0000${sortValue}`;
+      shard = chosen?.get(item) ?? this.nextTurn(route.logical, value, spec.count);
+      chosen?.set(item, shard);
+    }
+    return { ...attributes, [partitionKey]: shardKey(value, shard) };
+  }
+
+  private nextTurn(logical: string, value: string, count: number): number {
+    const id = `${logical}\u0000${value}`;
+    const turn = this.turns.get(id) ?? Math.floor(this.random() * count);
+    this.turns.set(id, (turn + 1) % count);
+    return turn % count;
   }
 }
 
