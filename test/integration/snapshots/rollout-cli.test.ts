@@ -186,13 +186,21 @@ describe('pipeline snapshot rollout and schema', () => {
       '10m',
     );
     const status = cli('cli-never-published', 'rollout', 'status');
+    // Both settle before either is asserted, so neither rejection goes unhandled meanwhile.
+    const [started, reported] = await Promise.allSettled([start, status]);
     // Assess
-    await expect(start).rejects.toMatchObject({
-      code: 'INVALID_ROLLOUT',
-      exitCode: 2,
-      message: expect.stringMatching(/has no candidate to roll out/),
+    expect(started).toMatchObject({
+      status: 'rejected',
+      reason: {
+        code: 'INVALID_ROLLOUT',
+        exitCode: 2,
+        message: expect.stringMatching(/has no candidate to roll out/),
+      },
     });
-    await expect(status).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND', exitCode: 2 });
+    expect(reported).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'SNAPSHOT_NOT_FOUND', exitCode: 2 },
+    });
   });
 
   it('holds a tick whose alarm has no state given, saying so', async () => {
