@@ -22,3 +22,10 @@ function format(value: string | number | undefined): string {
   if (typeof value !== 'number') return value ?? '';
   return Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 3 : 1);
 }
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

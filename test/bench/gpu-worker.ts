@@ -39,7 +39,7 @@ import { jobsTableTarget } from '../../shared/pipeline/inference/job-status.ts';
 import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
 import { SqsBatchSender } from '../../shared/sqs/batch-sender.ts';
 import { WriteBatcher } from '../../shared/write-batcher/write-batcher.ts';
-import { type BenchContext, table } from './context.ts';
+import { type BenchContext, median, table } from './context.ts';
 
 const BATCHED = 32;
 /** Distinct images cycled through (the input's content does not change the cost). */
@@ -392,12 +392,6 @@ function workJob(model: BuiltModel, jobId: string, queuedAt: number): WorkJob {
     queuedAt,
     input: { shape: [3, 32, 32], data },
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function percentile(sorted: readonly number[], p: number): number {

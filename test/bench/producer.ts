@@ -4,7 +4,7 @@ import { generateWorkload } from '../../shared/cli/send/workload.ts';
 import type { Message } from '../../shared/contract/message.ts';
 import { createQueue } from '../../shared/local/resources/write-path.ts';
 import { PipelineProducer, type SenderStats } from '../../shared/sqs/producer.ts';
-import { type BenchContext, table } from './context.ts';
+import { type BenchContext, median, table } from './context.ts';
 
 const ROUNDS = 5;
 const ITEM_BYTES = 200;
@@ -154,10 +154,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
-}
-
-function median(values: readonly number[]): number {
-  return quantile(values, 0.5);
 }
 
 function quantile(values: readonly number[], q: number): number {

@@ -7,7 +7,7 @@ import { DynamoDbSnapshotStore } from '../../shared/snapshots/store.ts';
 import { createSnapshotTable } from '../../shared/snapshots/table.ts';
 import type { Compression } from '../../shared/snapshots/types.ts';
 import { pseudoRandomDocument } from '../integration/snapshots/documents.ts';
-import { type BenchContext, table } from './context.ts';
+import { type BenchContext, median, table } from './context.ts';
 
 const MiB = 1024 * 1024;
 const SIZES = { '1MB': 1 * MiB, '10MB': 10 * MiB, '50MB': 50 * MiB } as const;
@@ -246,11 +246,6 @@ async function getCost(store: DynamoDbSnapshotStore, iterations: number) {
     fieldReadNsPerOp: round(median(samples.field), 2),
     getForNsPerOp: round(getForNsPerOp),
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function round(value: number, digits = 0): number {

@@ -29,7 +29,7 @@ import {
 } from '../../shared/tracing/index.ts';
 import { WriteBatcher } from '../../shared/write-batcher/index.ts';
 import { startOtlpCollector } from '../support/otlp-collector.ts';
-import { type BenchContext, table } from './context.ts';
+import { type BenchContext, median, table } from './context.ts';
 
 const BATCH = 1_000;
 const source = { queueArn: 'arn:aws:sqs:us-east-1:123456789012:ingest', region: 'us-east-1' };
@@ -229,10 +229,4 @@ function record(samples: Record<string, number[]>, name: string, value: number):
   const list = samples[name] ?? [];
   list.push(value);
   samples[name] = list;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
