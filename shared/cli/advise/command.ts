@@ -2,12 +2,12 @@
 
 import { Command, Option } from 'commander';
 import type { CliIo } from '../io.ts';
-import { integer, keyDistribution, MAX_ITEM_BYTES, MAX_KEYS, rate, tableName } from '../send/flags.ts';
+import { integer, withSyntheticWorkloadOptions } from '../send/flags.ts';
 import { type AdviseFlags, positiveNumber, versionedWrites } from './flags.ts';
 import { runAdvise } from './run.ts';
 
 export function adviseCommand(io: CliIo): Command {
-  return new Command('advise')
+  const command = new Command('advise')
     .summary('measure a workload and recommend batch, concurrency, memory, sharding and warm throughput')
     .description(
       'Measure a workload — a JSONL sample (contract-v1 messages, optionally wrapped as {"sentAt", "message"}, ' +
@@ -42,22 +42,11 @@ export function adviseCommand(io: CliIo): Command {
       '--gpu-task-jobs-per-sec <n>',
       'GPU: jobs/s one GPU task sustains (npm run bench -- gpu-worker)',
       positiveNumber,
-    )
-    .option('--count <n>', 'synthetic: number of messages', integer(1))
-    .addOption(
-      new Option('--key-dist <dist>', 'synthetic: uniform or zipf:<s>')
-        .argParser(keyDistribution)
-        .default({ kind: 'uniform' }, 'uniform'),
-    )
-    .option('--keys <n>', 'synthetic: distinct keys', integer(1, MAX_KEYS), 1000)
-    .option('--item-bytes <n>', "synthetic: bytes of each item's JSON", integer(1, MAX_ITEM_BYTES), 200)
-    .option('--versions', 'synthetic: version every message, 1, 2, 3… per key')
-    .option('--shuffle-versions', 'synthetic: versions out of order (needs --versions)')
-    .option('--invalid-rate <r>', 'synthetic: fraction (0..1) the batch writer must reject', rate, 0)
-    .option('--table <logical>', 'synthetic: logical table', tableName)
-    .option('--seed <n>', 'synthetic: PRNG seed', integer(0, 2 ** 32 - 1), 1)
-    .action(async (file: string | undefined, flags: AdviseFlags, command: Command) => {
+    );
+  return withSyntheticWorkloadOptions(command).action(
+    async (file: string | undefined, flags: AdviseFlags, command: Command) => {
       const userSet = (name: string) => command.getOptionValueSource(name) === 'cli';
       await runAdvise(file, flags, userSet, io);
-    });
+    },
+  );
 }

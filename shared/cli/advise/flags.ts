@@ -9,6 +9,7 @@ import { PipelineError } from '../../core/errors.ts';
 import { parsePipelineConfig } from '../../pipeline/config.ts';
 import { type RoutesConfig, RoutesSchema } from '../../pipeline/routing.ts';
 import { RoutesFileError, SourceReadError, UsageError } from '../errors.ts';
+import { checkWorkloadSource } from '../send/flags.ts';
 import type { KeyDistribution } from '../send/workload.ts';
 
 export interface AdviseFlags {
@@ -33,43 +34,13 @@ export interface AdviseFlags {
   readonly seed: number;
 }
 
-const SYNTHETIC_FLAGS = [
-  'keyDist',
-  'keys',
-  'itemBytes',
-  'versions',
-  'shuffleVersions',
-  'invalidRate',
-  'table',
-  'seed',
-] as const;
-
 /** A file and `--count`, neither, synthetic flags for a file, half of the GPU pair. */
 export function checkAdviseFlags(
   file: string | undefined,
   flags: AdviseFlags,
   userSet: (name: string) => boolean,
 ): void {
-  if (file !== undefined && flags.count !== undefined) {
-    throw new UsageError(
-      'give either a JSONL sample (or - for stdin) or --count for a synthetic workload, not both',
-    );
-  }
-  if (file === undefined && flags.count === undefined) {
-    throw new UsageError(
-      'nothing to analyse: give a JSONL sample, - for stdin, or --count <n> for a synthetic workload',
-    );
-  }
-  if (file !== undefined) {
-    const synthetic = SYNTHETIC_FLAGS.filter(userSet);
-    if (synthetic.length > 0) {
-      const names = synthetic.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-      throw new UsageError(`${names.join(', ')} apply to synthetic workloads (--count) only, not to ${file}`);
-    }
-  }
-  if (flags.shuffleVersions && !flags.versions) {
-    throw new UsageError('--shuffle-versions needs --versions (there is no version order to shuffle)');
-  }
+  checkWorkloadSource(file, flags, userSet, { verb: 'analyse', input: 'JSONL sample' });
   if ((flags.gpuJobsPerSec === undefined) !== (flags.gpuTaskJobsPerSec === undefined)) {
     throw new UsageError(
       '--gpu-jobs-per-sec and --gpu-task-jobs-per-sec go together: the GPU advice needs both',

@@ -3,7 +3,7 @@
  * the checks of combinations no single parser can see.
  */
 
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { validateMessage } from '../../contract/index.ts';
 import { writePathSettings } from '../../pipeline/settings.ts';
 import { groupIdProblem, sqsLimits } from '../../sqs/index.ts';
@@ -32,6 +32,7 @@ export interface SendFlags extends QueueFlags, TenantFlags {
   readonly traceparent?: string;
 }
 
+/** The flags of a synthetic workload (`--count`), refused beside a file. */
 const SYNTHETIC_FLAGS = [
   'keyDist',
   'keys',
@@ -64,26 +65,7 @@ export function checkSourceFlags(
   flags: SendFlags,
   userSet: (name: string) => boolean,
 ): void {
-  if (file !== undefined && flags.count !== undefined) {
-    throw new UsageError(
-      'give either a JSONL file (or - for stdin) or --count for a synthetic workload, not both',
-    );
-  }
-  if (file === undefined && flags.count === undefined) {
-    throw new UsageError(
-      'nothing to send: give a JSONL file, - for stdin, or --count <n> for a synthetic workload',
-    );
-  }
-  if (file !== undefined) {
-    const synthetic = SYNTHETIC_FLAGS.filter(userSet);
-    if (synthetic.length > 0) {
-      const names = synthetic.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-      throw new UsageError(`${names.join(', ')} apply to synthetic workloads (--count) only, not to ${file}`);
-    }
-  }
-  if (flags.shuffleVersions && !flags.versions) {
-    throw new UsageError('--shuffle-versions needs --versions (there is no version order to shuffle)');
-  }
+  checkWorkloadSource(file, flags, userSet, { verb: 'send', input: 'JSONL file' });
   const tenantKeys: readonly string[] = SYNTHETIC_TENANT_KEYS;
   if (file === undefined && flags.tenantKey !== undefined && !tenantKeys.includes(flags.tenantKey)) {
     throw new UsageError(
@@ -159,4 +141,63 @@ export function tableName(value: string): string {
     throw new InvalidArgumentError('expected 1-64 characters of A-Z a-z 0-9 _ . -');
   }
   return value;
+}
+
+/** The flags every workload source takes: a file, or `--count` and the synthetic workload's own flags. */
+export interface WorkloadSourceFlags {
+  readonly count?: number;
+  readonly versions?: boolean;
+  readonly shuffleVersions?: boolean;
+}
+
+/**
+ * Refuses the source combinations every workload command (`send`, `advise`) refuses: a file and
+ * `--count`, neither, synthetic flags typed for a file (`userSet` says a flag was typed, not
+ * defaulted), `--shuffle-versions` without `--versions`. `wording` names the command's verb and input.
+ */
+export function checkWorkloadSource(
+  file: string | undefined,
+  flags: WorkloadSourceFlags,
+  userSet: (name: string) => boolean,
+  wording: { readonly verb: string; readonly input: string },
+): void {
+  const { verb, input } = wording;
+  if (file !== undefined && flags.count !== undefined) {
+    throw new UsageError(
+      `give either a ${input} (or - for stdin) or --count for a synthetic workload, not both`,
+    );
+  }
+  if (file === undefined && flags.count === undefined) {
+    throw new UsageError(
+      `nothing to ${verb}: give a ${input}, - for stdin, or --count <n> for a synthetic workload`,
+    );
+  }
+  if (file !== undefined) {
+    const typed = SYNTHETIC_FLAGS.filter(userSet);
+    if (typed.length > 0) {
+      const names = typed.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      throw new UsageError(`${names.join(', ')} apply to synthetic workloads (--count) only, not to ${file}`);
+    }
+  }
+  if (flags.shuffleVersions && !flags.versions) {
+    throw new UsageError('--shuffle-versions needs --versions (there is no version order to shuffle)');
+  }
+}
+
+/** Adds the synthetic workload's flags (`--count` and what shapes it) to a workload command. */
+export function withSyntheticWorkloadOptions(command: Command): Command {
+  return command
+    .option('--count <n>', 'synthetic: number of messages', integer(1))
+    .addOption(
+      new Option('--key-dist <dist>', 'synthetic: uniform or zipf:<s>')
+        .argParser(keyDistribution)
+        .default({ kind: 'uniform' }, 'uniform'),
+    )
+    .option('--keys <n>', 'synthetic: distinct keys', integer(1, MAX_KEYS), 1000)
+    .option('--item-bytes <n>', "synthetic: bytes of each item's JSON", integer(1, MAX_ITEM_BYTES), 200)
+    .option('--versions', 'synthetic: version every message, 1, 2, 3… per key')
+    .option('--shuffle-versions', 'synthetic: versions out of order (needs --versions)')
+    .option('--invalid-rate <r>', 'synthetic: fraction (0..1) the batch writer must reject', rate, 0)
+    .option('--table <logical>', 'synthetic: logical table (default: the default table)', tableName)
+    .option('--seed <n>', 'synthetic: PRNG seed', integer(0, 2 ** 32 - 1), 1);
 }
