@@ -21,8 +21,6 @@ import { writePathSettings } from '../../pipeline/settings.ts';
 import { InvalidSampleError, LiveFiguresUnavailableError } from '../errors.ts';
 import type { SampleInput } from './input.ts';
 
-/** Items asked for per Scan page: DynamoDB stops a page at 1 MB anyway. */
-const PAGE_ITEMS = 1000;
 /** Bad items reported by number. */
 const BAD_ITEM_SAMPLES = 5;
 
@@ -38,6 +36,8 @@ export interface TableScanOptions {
   readonly routes?: RoutesConfig;
   /** Fail on the first item the analysis cannot take. @default false */
   readonly strict?: boolean;
+  /** Items asked for per Scan page (DynamoDB also stops a page at 1 MB). @default 1000 */
+  readonly pageItems?: number;
 }
 
 /** What the scan read, for the advice's `live.table`. */
@@ -48,8 +48,10 @@ export interface TableScanFigures {
   readonly sortKey?: string;
   /** Items read. */
   readonly scanned: number;
-  /** The table has more items than `--sample` let the scan read. */
+  /** The scan stopped at `--sample` with a page still to read: the table may hold more. */
   readonly capped: boolean;
+  /** Scan requests made. */
+  readonly pages: number;
   /** DynamoDB's own item count (updated about every six hours), when it gives one. */
   readonly approximateItemCount?: number;
   readonly tombstones: number;
@@ -71,6 +73,7 @@ export interface TableSample {
  */
 export async function scanTableSample(options: TableScanOptions): Promise<TableSample> {
   const { client, tableName } = options;
+  const pageItems = options.pageItems ?? 1000;
   const source = `table ${tableName}`;
   const table = await describe(client, tableName);
   const derived = routeOf(table, tableName);
@@ -88,17 +91,19 @@ export async function scanTableSample(options: TableScanOptions): Promise<TableS
   let tombstones = 0;
   let versioned = 0;
   let capped = false;
+  let pages = 0;
   let startKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await request(source, 'Scan', () =>
       client.send(
         new ScanCommand({
           TableName: tableName,
-          Limit: Math.min(PAGE_ITEMS, options.sample - scanned),
+          Limit: Math.min(pageItems, options.sample - scanned),
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       ),
     );
+    pages++;
     for (const raw of page.Items ?? []) {
       scanned++;
       try {
@@ -141,6 +146,7 @@ export async function scanTableSample(options: TableScanOptions): Promise<TableS
       ...(route.sortKey === undefined ? {} : { sortKey: route.sortKey }),
       scanned,
       capped,
+      pages,
       ...(approximateItemCount === undefined ? {} : { approximateItemCount }),
       tombstones,
       versioned,
