@@ -74,7 +74,9 @@ export function checkAdviseFlags(
     checkWorkloadSource(file, flags, userSet, { verb: 'analyse', input: 'JSONL sample' });
     const typed = (['sample', 'logical'] as const).filter(userSet);
     if (typed.length > 0)
-      throw new UsageError(`${typed.map(optionName).join(', ')} apply to --from-table only`);
+      throw new UsageError(
+        `${typed.map(optionName).join(', ')} ${typed.length === 1 ? 'applies' : 'apply'} to --from-table only (a scan of a live table)`,
+      );
   }
   if (userSet('window') && flags.fromQueue === undefined) {
     throw new UsageError('--window applies to --from-queue only (how far back its CloudWatch figures go)');
