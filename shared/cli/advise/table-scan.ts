@@ -18,7 +18,8 @@ import { PipelineError } from '../../core/errors.ts';
 import type { SampleRecord } from '../../pipeline/capacity/sample.ts';
 import type { Route, RoutesConfig } from '../../pipeline/routing.ts';
 import { writePathSettings } from '../../pipeline/settings.ts';
-import { InvalidSampleError, LiveFiguresUnavailableError } from '../errors.ts';
+import { shardOwner } from '../../pipeline/sharding.ts';
+import { InvalidSampleError, LiveFiguresUnavailableError, UsageError } from '../errors.ts';
 import type { SampleInput } from './input.ts';
 
 /** Bad items reported by number. */
@@ -69,7 +70,8 @@ export interface TableSample {
  * Describes and scans the table.
  *
  * @throws LiveFiguresUnavailableError when DynamoDB fails (exit 1) or the table is missing, empty
- * or keyed in a way routes cannot describe (exit 2).
+ * or keyed in a way routes cannot describe (exit 2); UsageError when `--routes` sends the logical
+ * table elsewhere.
  */
 export async function scanTableSample(options: TableScanOptions): Promise<TableSample> {
   const { client, tableName } = options;
@@ -82,6 +84,11 @@ export async function scanTableSample(options: TableScanOptions): Promise<TableS
     Object.entries(options.routes ?? {}).find(([, route]) => route.tableName === tableName)?.[0] ??
     DEFAULT_TABLE;
   const route = options.routes?.[logical] ?? derived;
+  if (route.tableName !== tableName) {
+    throw new UsageError(
+      `--from-table ${tableName} analysed as ${logical}: --routes sends ${logical} to ${route.tableName}; pass --logical <the route naming ${tableName}>`,
+    );
+  }
   const routes: RoutesConfig = { ...options.routes, [logical]: route };
 
   const records: SampleRecord[] = [];
@@ -159,7 +166,9 @@ const { versionAttribute, deletedAttribute, ttlAttribute } = writePathSettings.t
 /**
  * The write that leaves `item` in the table: the pipeline's own attributes stripped, the version
  * attribute as the message's `version`, a tombstone (`deletedAttribute: true`) as a delete of its
- * key. `line` is the item's place in the scan.
+ * key. On a sharded route, a shard's physical partition key (`tenant-0#3`) becomes the logical one
+ * (`tenant-0`) the producer wrote, so the analysis shards it again as the router would. `line` is
+ * the item's place in the scan.
  *
  * @throws PipelineError (from the contract) when the result is no valid message.
  */
@@ -167,14 +176,17 @@ export function tableItemRecord(
   item: Readonly<Record<string, unknown>>,
   line: number,
   logical: string,
-  keys: { readonly partitionKey: string; readonly sortKey?: string },
+  keys: Pick<Route, 'partitionKey' | 'sortKey' | 'shards'>,
 ): SampleRecord {
   const {
     [versionAttribute]: version,
     [deletedAttribute]: deleted,
     [ttlAttribute]: _expiresAt,
-    ...attributes
+    ...stored
   } = item;
+  const partition = stored[keys.partitionKey];
+  const owner = keys.shards && typeof partition === 'string' ? shardOwner(partition, keys.shards) : undefined;
+  const attributes = owner ? { ...stored, [keys.partitionKey]: owner.key } : stored;
   const table = logical === DEFAULT_TABLE ? {} : { table: logical };
   const versioned = typeof version === 'number' ? { version } : {};
   const keyNames = keys.sortKey === undefined ? [keys.partitionKey] : [keys.partitionKey, keys.sortKey];

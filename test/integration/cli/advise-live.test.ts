@@ -71,6 +71,10 @@ beforeAll(async () => {
     JSON.stringify({ items: { tableName, partitionKey: 'pk', sortKey: 'sk' } }),
   );
   await writeFile(
+    join(dir, 'elsewhere-routes.json'),
+    JSON.stringify({ items: { tableName: 'other-table', partitionKey: 'pk', sortKey: 'sk' } }),
+  );
+  await writeFile(
     join(dir, 'orders-routes.json'),
     JSON.stringify({ orders: { tableName, partitionKey: 'pk', sortKey: 'sk' } }),
   );
@@ -204,6 +208,27 @@ describe('pipeline advise --from-table', () => {
     const advice = JSON.parse(out);
     expect(advice.live.table.logical).toBe('orders');
     expect(advice.hotPartitions[0]).toMatchObject({ table: 'orders', partitionKey: 'p0' });
+  });
+
+  it('takes the key schema as the route of a --logical table --routes does not name', async () => {
+    // Act
+    const args = ['--from-table', tableName, '--routes', 'orders-routes.json', '--logical', 'items'];
+    const { code, out } = await advise([...args, '--rate', '5000', '--json']);
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(out).hotPartitions[0]).toMatchObject({ table: 'items', partitionKey: 'p0' });
+  });
+
+  it('refuses a --logical table that --routes sends to another table (exit 2)', async () => {
+    // Act
+    const args = ['--from-table', tableName, '--routes', 'elsewhere-routes.json'];
+    const { code, out, err } = await advise([...args, '--logical', 'items', '--rate', '1']);
+    // Assess
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(
+      `--routes sends items to other-table; pass --logical <the route naming ${tableName}>`,
+    );
   });
 
   it('fails with LIVE_FIGURES_UNAVAILABLE (exit 2) for a table that does not exist', async () => {

@@ -208,6 +208,22 @@ describe('tableItemRecord', () => {
   });
 });
 
+describe('tableItemRecord on a sharded route', () => {
+  it("gives a shard's item back its logical partition key, and leaves other keys with a # alone", () => {
+    const route = {
+      partitionKey: 'pk',
+      sortKey: 'sk',
+      shards: { hot: { count: 4, by: 'sortKeyHash' as const } },
+    };
+    const shard = tableItemRecord({ pk: 'hot#3', sk: 's1' }, 1, 'items', route);
+    const beyond = tableItemRecord({ pk: 'hot#9', sk: 's1' }, 2, 'items', route);
+    const other = tableItemRecord({ pk: 'cold#1', sk: 's1' }, 3, 'items', route);
+    expect(shard).toMatchObject({ message: { op: 'put', item: { pk: 'hot', sk: 's1' } } });
+    expect(beyond).toMatchObject({ message: { item: { pk: 'hot#9' } } });
+    expect(other).toMatchObject({ message: { item: { pk: 'cold#1' } } });
+  });
+});
+
 describe('pipeline advise --from-queue (stubbed CloudWatch)', () => {
   let dir: string;
   beforeAll(async () => {
