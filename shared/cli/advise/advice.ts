@@ -71,8 +71,19 @@ export function adviceDocument(
     reads: a.reads ?? null,
     rejected: a.sample.rejected,
     hotPartitions: a.hotPartitions,
-    recommendations,
+    recommendations: once ? scanRecommendations(recommendations) : recommendations,
     assumptions: { ...awsLimits, ...adviseAssumptions },
     notes: [...a.notes, ...(extra.notes ?? [])],
+  };
+}
+
+/** A scan's duplicate ratio is 0 by construction: the coalescing advice says so instead of citing it. */
+function scanRecommendations(r: Recommendations): Recommendations {
+  return {
+    ...r,
+    coalescing: {
+      ...r.coalescing,
+      reason: `duplicates are ${NOT_MEASURABLE_FROM_SCAN}: none assumed, so coalescing is not counted on (measure a JSONL sample of the messages for it)`,
+    },
   };
 }

@@ -130,6 +130,9 @@ describe('pipeline advise --from-table', () => {
     expect(live.rejected).toEqual({});
     expect(live.versions).toMatchObject({ measurable: false, versioned: jsonl.versions.versioned });
     expect(live.duplicates).toMatchObject({ measurable: false, ratio: null });
+    expect(live.recommendations.coalescing.reason).toMatch(
+      /^duplicates are not measurable from a table scan/,
+    );
     expect(live.live.table).toMatchObject({
       tableName,
       logical: 'items',

@@ -11,7 +11,6 @@ import { queueRate, readQueueFigures } from '../../../../../shared/cli/advise/qu
 import { tableItemRecord } from '../../../../../shared/cli/advise/table-scan.ts';
 import { LiveFiguresUnavailableError } from '../../../../../shared/cli/errors.ts';
 import { runCli } from '../../../../../shared/cli/pipeline.ts';
-import { analyzeWorkload } from '../../../../../shared/pipeline/capacity/analyze.ts';
 import { memoryIo } from '../../../../support/fakes/memory-io.ts';
 
 // The queue's figures come from stubbed CloudWatch and SQS clients (the local emulators have no
@@ -164,24 +163,6 @@ describe('readQueueFigures', () => {
       exitCode: 1,
       message: expect.stringMatching(/AccessDenied: .*--from-queue needs CloudWatch.*pass --rate/),
     });
-  });
-});
-
-describe('analyzeWorkload with an external rate', () => {
-  const records = [0, 1, 2, 3].map((i) =>
-    tableItemRecord({ pk: `k${i}`, sk: '1' }, i + 1, 'items', { partitionKey: 'pk', sortKey: 'sk' }),
-  );
-  const external = { source: 'queue ingest', meanPerSec: 10.5, burstiness: 3.81 };
-
-  it('takes its mean as the rate and its burstiness', () => {
-    const analysis = analyzeWorkload(records, { externalRate: external });
-    expect(analysis).toMatchObject({ rate: 10.5, rateSource: 'external', burstiness: 3.81 });
-    expect(analysis.observed).toBeUndefined();
-  });
-
-  it('keeps --rate as the target and the external burstiness', () => {
-    const analysis = analyzeWorkload(records, { rate: 2000, externalRate: external });
-    expect(analysis).toMatchObject({ rate: 2000, rateSource: 'flag', burstiness: 3.81 });
   });
 });
 
