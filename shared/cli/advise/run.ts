@@ -1,6 +1,7 @@
 /**
- * One run of `pipeline advise`: read the sample, measure it, measure one batch's heap through the
- * batch writer, recommend, then print (table or JSON) and write the context file and report.
+ * One run of `pipeline advise`: read the live figures (a queue's rate, a table's scan) and the
+ * sample, measure it, measure one batch's heap through the batch writer, recommend, then print
+ * (table or JSON) and write the context file and report.
  */
 
 import { resolve } from 'node:path';
