@@ -181,3 +181,23 @@ export class RoutesFileError extends CliError {
     super(`--routes ${path}: ${detail}`, options);
   }
 }
+
+/**
+ * `pipeline advise --from-queue/--from-table` cannot get a queue's or a table's figures. `reason`
+ * sets the exit status: `request-failed` (CloudWatch, SQS or DynamoDB unreachable or refusing: 1,
+ * worth retrying) or `no-data` (nothing to measure, such as a queue with no datapoints in the
+ * window, or a table the analysis cannot take: 2, change the flags).
+ */
+export class LiveFiguresUnavailableError extends CliError {
+  readonly code = 'LIVE_FIGURES_UNAVAILABLE';
+  override readonly exitCode: number;
+  constructor(
+    readonly source: string,
+    readonly reason: 'request-failed' | 'no-data',
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${source}: ${detail}`, options);
+    this.exitCode = reason === 'request-failed' ? 1 : 2;
+  }
+}

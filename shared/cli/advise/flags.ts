@@ -9,8 +9,9 @@ import { PipelineError } from '../../core/errors.ts';
 import { parsePipelineConfig } from '../../pipeline/config.ts';
 import { type RoutesConfig, RoutesSchema } from '../../pipeline/routing.ts';
 import { RoutesFileError, SourceReadError, UsageError } from '../errors.ts';
-import { checkWorkloadSource } from '../send/flags.ts';
+import { checkWorkloadSource, optionName, SYNTHETIC_FLAGS } from '../send/flags.ts';
 import type { KeyDistribution } from '../send/workload.ts';
+import { duration } from '../snapshot/flags.ts';
 
 export interface AdviseFlags {
   readonly rate?: number;
@@ -32,20 +33,138 @@ export interface AdviseFlags {
   readonly invalidRate: number;
   readonly table?: string;
   readonly seed: number;
+  /** Physical table whose items are scanned as the sample. */
+  readonly fromTable?: string;
+  /** Queue whose CloudWatch figures give the rate and burstiness. */
+  readonly fromQueue?: string;
+  /** Most items scanned from `--from-table`. */
+  readonly sample: number;
+  /** How far back the queue's figures go, in milliseconds. */
+  readonly window: number;
+  /** Logical table the scanned items are analysed as. */
+  readonly logical?: string;
 }
 
-/** A file and `--count`, neither, synthetic flags for a file, half of the GPU pair. */
+/** `--sample`'s range and default. */
+export const SCAN_SAMPLE = { min: 1, max: 1_000_000, default: 10_000 } as const;
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** `--window`'s range (SQS keeps messages 14 days at most) and default, in milliseconds. */
+export const QUEUE_WINDOW_MS = { min: 5 * MINUTE_MS, max: 14 * DAY_MS, default: 60 * MINUTE_MS } as const;
+
+/**
+ * Refuses a file and `--count`, neither (nor `--from-table`), synthetic flags for a file or a table,
+ * `--from-table` beside a file or `--count`, the scan's flags without `--from-table`, `--window`
+ * without `--from-queue`, half of the GPU pair. `--rate` with `--from-queue` is allowed: it is the
+ * target, and the queue still gives the burstiness.
+ */
 export function checkAdviseFlags(
   file: string | undefined,
   flags: AdviseFlags,
   userSet: (name: string) => boolean,
 ): void {
-  checkWorkloadSource(file, flags, userSet, { verb: 'analyse', input: 'JSONL sample' });
+  if (flags.fromTable !== undefined) checkTableSource(file, flags, userSet);
+  else {
+    if (file === undefined && flags.count === undefined) {
+      throw new UsageError(
+        'nothing to analyse: give a JSONL sample, - for stdin, or --count <n> for a synthetic workload (or --from-table <table> to scan a live table)',
+      );
+    }
+    checkWorkloadSource(file, flags, userSet, { verb: 'analyse', input: 'JSONL sample' });
+    const typed = (['sample', 'logical'] as const).filter(userSet);
+    if (typed.length > 0)
+      throw new UsageError(
+        `${typed.map(optionName).join(', ')} ${typed.length === 1 ? 'applies' : 'apply'} to --from-table only (a scan of a live table)`,
+      );
+  }
+  if (userSet('window') && flags.fromQueue === undefined) {
+    throw new UsageError('--window applies to --from-queue only (how far back its CloudWatch figures go)');
+  }
   if ((flags.gpuJobsPerSec === undefined) !== (flags.gpuTaskJobsPerSec === undefined)) {
     throw new UsageError(
       '--gpu-jobs-per-sec and --gpu-task-jobs-per-sec go together: the GPU advice needs both',
     );
   }
+}
+
+function checkTableSource(
+  file: string | undefined,
+  flags: AdviseFlags,
+  userSet: (name: string) => boolean,
+): void {
+  if (file !== undefined) {
+    throw new UsageError(
+      `give either a JSONL sample (${file}) or --from-table ${flags.fromTable}, not both: the scan is the sample`,
+    );
+  }
+  if (flags.count !== undefined) {
+    throw new UsageError(
+      `give either --count for a synthetic workload or --from-table ${flags.fromTable}, not both: the scan is the sample`,
+    );
+  }
+  const typed = SYNTHETIC_FLAGS.filter(userSet);
+  if (typed.length > 0) {
+    throw new UsageError(
+      `${typed.map(optionName).join(', ')} apply to synthetic workloads (--count) only, not to --from-table (use --logical to name the logical table)`,
+    );
+  }
+  if (flags.rate === undefined && flags.fromQueue === undefined) {
+    throw new UsageError(
+      `--from-table ${flags.fromTable} needs --rate <messages/s> or --from-queue <url>: a table scan has no timestamps to measure a rate from`,
+    );
+  }
+}
+
+/** Parser of `--window`: a whole number and a unit, `30m`, `6h` or `2d`, from 5m to 14d; in milliseconds. */
+export function queueWindow(value: string): number {
+  const days = /^(\d+)d$/.exec(value.trim());
+  let ms: number;
+  try {
+    ms = days ? Number(days[1]) * DAY_MS : duration(value);
+  } catch {
+    ms = Number.NaN;
+  }
+  if (!(ms >= QUEUE_WINDOW_MS.min && ms <= QUEUE_WINDOW_MS.max)) {
+    throw new InvalidArgumentError(
+      'expected a duration from 5m to 14d: a whole number and s, m, h or d (e.g. 30m, 6h, 2d)',
+    );
+  }
+  return ms;
+}
+
+/** Parser of `--from-queue`: an SQS queue URL (its last path segment is the queue's name). */
+export function queueUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(
+      'expected a queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
+    );
+  }
+  if (queueNameOf(url.href) === '') {
+    throw new InvalidArgumentError('expected a queue URL whose path ends in the queue name');
+  }
+  return value;
+}
+
+/** The queue name in a queue URL: its last path segment. */
+export function queueNameOf(url: string): string {
+  return (
+    new URL(url).pathname
+      .split('/')
+      .filter((part) => part !== '')
+      .pop() ?? ''
+  );
+}
+
+/** Parser of `--from-table`: a DynamoDB table name. */
+export function physicalTableName(value: string): string {
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
+    throw new InvalidArgumentError('expected a DynamoDB table name: 3-255 characters of A-Z a-z 0-9 _ . -');
+  }
+  return value;
 }
 
 /** Parser of a number > 0 (`--rate`, the GPU rates). */

@@ -68,13 +68,16 @@ export function formatAdvice(advice: Advice): string {
 
 function figures(a: Advice): string[] {
   const rows: [string, string][] = [];
-  const observed = a.observed
-    ? `; sample: ${fmt(a.observed.meanPerSec)}/s mean, ${fmt(a.observed.peakPerSec)} peak second, burstiness ${fmt(a.burstiness)}`
-    : '; sample has no timestamps';
-  rows.push([
-    'rate',
-    `${fmt(a.rate)} messages/s (${a.rateSource === 'flag' ? '--rate' : 'the sample’s'})${observed}`,
-  ]);
+  const queue = a.live?.queue;
+  const observed =
+    queue && queue.meanPerSec !== null && queue.meanPerSec > 0
+      ? `; queue: ${fmt(queue.meanPerSec)}/s mean, ${fmt(queue.peakPerSec ?? 0)}/s in the peak minute, burstiness ${fmt(a.burstiness)}`
+      : a.observed
+        ? `; sample: ${fmt(a.observed.meanPerSec)}/s mean, ${fmt(a.observed.peakPerSec)} peak second, burstiness ${fmt(a.burstiness)}`
+        : '; sample has no timestamps';
+  const source = { flag: '--rate', sample: 'the sample’s', external: 'the queue’s' }[a.rateSource];
+  rows.push(['rate', `${fmt(a.rate)} messages/s (${source})${observed}`]);
+  rows.push(...liveRows(a));
   for (const [label, k] of [
     ['keys', a.keys],
     ['partitions', a.partitions],
@@ -88,20 +91,25 @@ function figures(a: Advice): string[] {
       `${fmt(k.distinct)} distinct, entropy ${k.entropyBits.toFixed(2)} bits (${pct(k.normalizedEntropy)} of uniform); hottest ${pct(k.hottestShare)}${name}`,
     ]);
   }
-  const others = a.duplicates.byWindow
+  const d = a.duplicates;
+  const others = d.byWindow
     .filter((w) => w.windowSeconds !== a.duplicates.windowSeconds)
     .map((w) => `${w.windowSeconds} s: ${pct(w.duplicateRatio)}`)
     .join(', ');
   rows.push([
     'duplicates',
-    `${pct(a.duplicates.ratio)} in ${a.duplicates.windowSeconds} s batches of ${fmt(a.duplicates.batchSize)}${others ? ` (${others})` : ''}`,
+    d.measurable
+      ? `${pct(d.ratio)} in ${d.windowSeconds} s batches of ${fmt(d.batchSize)}${others ? ` (${others})` : ''}`
+      : d.reason,
   ]);
   const v = a.versions;
   rows.push([
     'versions',
-    v.versioned === 0
-      ? 'no versioned writes'
-      : `${fmt(v.versioned)} versioned: ${pct(v.outOfOrderRatio)} out of order (max lag ${fmt(v.maxLag)}), ${fmt(v.repeated)} repeated`,
+    !v.measurable
+      ? `${fmt(v.versioned)} versioned items; order ${v.reason}`
+      : v.versioned === 0
+        ? 'no versioned writes'
+        : `${fmt(v.versioned)} versioned: ${pct(v.outOfOrderRatio)} out of order (max lag ${fmt(v.maxLag)}), ${fmt(v.repeated)} repeated`,
   ]);
   const b = a.itemBytes;
   rows.push([
@@ -114,6 +122,26 @@ function figures(a: Advice): string[] {
     rows.push(['rejected', rejected.map(([code, n]) => `${code} ${fmt(n)}`).join(', ')]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, text]) => `${label.padEnd(width)}  ${text}`);
+}
+
+function liveRows(a: Advice): [string, string][] {
+  const rows: [string, string][] = [];
+  const t = a.live?.table;
+  if (t) {
+    const keys = t.sortKey === undefined ? t.partitionKey : `${t.partitionKey}, ${t.sortKey}`;
+    rows.push([
+      'table',
+      `${t.tableName} as ${t.logical} (keys ${keys}): ${fmt(t.scanned)} items scanned${t.capped ? ' (capped by --sample)' : ''}, ${fmt(t.versioned)} versioned, ${fmt(t.tombstones)} tombstones`,
+    ]);
+  }
+  const q = a.live?.queue;
+  if (q) {
+    rows.push([
+      'queue',
+      `${q.queueName}: ${fmt(q.messagesSent)} sent in ${fmt(q.windowSeconds / 60)} min (${fmt(q.datapoints)} minutes with data); backlog ${fmt(q.backlog.visible)} visible, ${fmt(q.backlog.inFlight)} in flight, ${fmt(q.backlog.delayed)} delayed`,
+    ]);
+  }
+  return rows;
 }
 
 function hotPartitions(a: Advice): string[] {

@@ -24,6 +24,11 @@ export interface SampleInput {
   readonly badLines: number;
   /** The first few bad lines: number and reason. */
   readonly badLineSamples: readonly { readonly line: number; readonly reason: string }[];
+  /**
+   * The sample holds each item once, as a table scan does: duplicates within a batch and version
+   * disorder cannot be measured from it. @default false
+   */
+  readonly eachItemOnce?: boolean;
 }
 
 /** Reads a JSONL sample from `path` (or stdin for `-`), named `shown` (the path as typed) in errors. */

@@ -1,6 +1,7 @@
 /**
- * One run of `pipeline advise`: read the sample, measure it, measure one batch's heap through the
- * batch writer, recommend, then print (table or JSON) and write the context file and report.
+ * One run of `pipeline advise`: read the live figures (a queue's rate, a table's scan) and the
+ * sample, measure it, measure one batch's heap through the batch writer, recommend, then print
+ * (table or JSON) and write the context file and report.
  */
 
 import { resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { type AdviseFlags, checkAdviseFlags, readRoutes } from './flags.ts';
 import { formatAdvice } from './format.ts';
 import { measureBatchHeap } from './heap.ts';
 import { readSample, type SampleInput, syntheticSample } from './input.ts';
+import { type AdviseDeps, readLiveInputs } from './live.ts';
 import { writeReport } from './report.ts';
 
 export async function runAdvise(
@@ -23,11 +25,14 @@ export async function runAdvise(
   flags: AdviseFlags,
   userSet: (name: string) => boolean,
   io: CliIo,
+  deps: AdviseDeps = {},
 ): Promise<Advice> {
   checkAdviseFlags(file, flags, userSet);
-  const routes =
+  const given =
     flags.routes === undefined ? undefined : await readRoutes(resolve(io.cwd, flags.routes), flags.routes);
-  const input = await openSample(file, flags, io);
+  const live = await readLiveInputs(flags, given, deps);
+  const input = live.sample?.input ?? (await openSample(file, flags, io));
+  const routes = live.sample?.routes ?? given;
   const gpu =
     flags.gpuJobsPerSec !== undefined && flags.gpuTaskJobsPerSec !== undefined
       ? { jobsPerSec: flags.gpuJobsPerSec, taskJobsPerSec: flags.gpuTaskJobsPerSec }
@@ -36,6 +41,7 @@ export async function runAdvise(
   try {
     const analysis = analyzeWorkload(input.records, {
       ...(flags.rate === undefined ? {} : { rate: flags.rate }),
+      ...(live.externalRate ? { externalRate: live.externalRate } : {}),
       ...(routes === undefined ? {} : { routes }),
       versionedWrites: flags.versionedWrites,
       top: flags.top,
@@ -50,7 +56,7 @@ export async function runAdvise(
       versionedWrites: flags.versionedWrites,
       ...(gpu ? { gpu } : {}),
     });
-    advice = adviceDocument(input, analysis, recommendations);
+    advice = adviceDocument(input, analysis, recommendations, live);
     if (flags.contextFile !== undefined) {
       const itemsTable = analysis.routes[DEFAULT_TABLE]?.tableName ?? DEFAULT_TABLE;
       await writeContextFile(resolve(io.cwd, flags.contextFile), adviceContext(advice, itemsTable));

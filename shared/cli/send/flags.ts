@@ -33,7 +33,7 @@ export interface SendFlags extends QueueFlags, TenantFlags {
 }
 
 /** The flags of a synthetic workload (`--count`), refused beside a file. */
-const SYNTHETIC_FLAGS = [
+export const SYNTHETIC_FLAGS = [
   'keyDist',
   'keys',
   'itemBytes',
@@ -175,13 +175,18 @@ export function checkWorkloadSource(
   if (file !== undefined) {
     const typed = SYNTHETIC_FLAGS.filter(userSet);
     if (typed.length > 0) {
-      const names = typed.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      const names = typed.map(optionName);
       throw new UsageError(`${names.join(', ')} apply to synthetic workloads (--count) only, not to ${file}`);
     }
   }
   if (flags.shuffleVersions && !flags.versions) {
     throw new UsageError('--shuffle-versions needs --versions (there is no version order to shuffle)');
   }
+}
+
+/** The flag a camel-case option name is typed as: `keyDist` → `--key-dist`. */
+export function optionName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** Adds the synthetic workload's flags (`--count` and what shapes it) to a workload command. */

@@ -27,8 +27,22 @@ export interface AnalyzeOptions {
   readonly versionedWrites?: 'transaction' | 'conditional-put';
   /** Hottest keys and partitions listed. @default 5 */
   readonly top?: number;
+  /**
+   * A rate observed outside the sample (a queue's CloudWatch figures): its mean is the target
+   * unless `rate` is given, and its burstiness replaces the sample's. @default the sample's timestamps
+   */
+  readonly externalRate?: ExternalRate;
   /** Clock for tombstone expiry in the dry runs (it changes a tombstone's size by a byte at most). @default 0 */
   readonly now?: number;
+}
+
+/** A rate measured outside the sample, such as a queue's messages sent per minute. */
+export interface ExternalRate {
+  /** Where it was measured (for the notes), e.g. `queue pipeline-ingest`. */
+  readonly source: string;
+  readonly meanPerSec: number;
+  /** Peak over mean, at the resolution the source has (a minute for CloudWatch). */
+  readonly burstiness: number;
 }
 
 export interface BatchWindowFigure {
@@ -53,7 +67,8 @@ export interface WorkloadAnalysis {
     readonly rejected: Readonly<Record<string, number>>;
   };
   readonly rate: number;
-  readonly rateSource: 'flag' | 'sample';
+  /** `--rate`, the sample's timestamps, or an external rate (`options.externalRate`). */
+  readonly rateSource: 'flag' | 'sample' | 'external';
   readonly observed?: ObservedRate;
   /** Peak second over the mean; 1 without timestamps. */
   readonly burstiness: number;
@@ -107,8 +122,11 @@ export function analyzeWorkload(
   if (writes.length === 0)
     throw new InvalidAdviseOptionError('sample', 0, 'it has no write messages to analyse');
 
-  const observed = timestamps ? observedRate(writes.map((w) => w.at!)) : undefined;
-  const rate = options.rate ?? observed?.meanPerSec;
+  const external = options.externalRate;
+  const observed = timestamps && !external ? observedRate(writes.map((w) => w.at!)) : undefined;
+  if (timestamps && external)
+    notes.push(`rate and burstiness from ${external.source}; the sample's own timestamps ignored`);
+  const rate = options.rate ?? external?.meanPerSec ?? observed?.meanPerSec;
   if (rate === undefined)
     throw new InvalidAdviseOptionError(
       'rate',
@@ -117,8 +135,8 @@ export function analyzeWorkload(
     );
   if (!(rate > 0) || !Number.isFinite(rate))
     throw new InvalidAdviseOptionError('rate', rate, 'use a number > 0');
-  const burstiness = observed?.burstiness ?? 1;
-  if (!observed) notes.push('no timestamps: burstiness unknown, figures assume a steady rate');
+  const burstiness = external?.burstiness ?? observed?.burstiness ?? 1;
+  if (!observed && !external) notes.push('no timestamps: burstiness unknown, figures assume a steady rate');
 
   const routes =
     options.routes ?? defaultRoutes([...new Set(writes.map((w) => w.message.table ?? DEFAULT_TABLE))]);
@@ -200,7 +218,7 @@ export function analyzeWorkload(
   return {
     sample: { writes: n, reads, timestamps, rejected: costs.rejected },
     rate,
-    rateSource: options.rate === undefined ? 'sample' : 'flag',
+    rateSource: options.rate !== undefined ? 'flag' : external ? 'external' : 'sample',
     ...(observed ? { observed } : {}),
     burstiness,
     keys: keys.keys,

@@ -174,3 +174,32 @@ describe('analyzeWorkload: rate, versions, rejects', () => {
     );
   });
 });
+
+describe('analyzeWorkload with an external rate (a queue’s CloudWatch figures)', () => {
+  const external = { source: 'queue ingest', meanPerSec: 10.5, burstiness: 3.81 };
+
+  it('takes its mean as the rate and its burstiness, over the sample’s own timestamps', () => {
+    // Act: the sample's timestamps alone would give 4 messages in 2 s.
+    const analysis = analyzeWorkload(
+      [
+        put('a', '1', undefined, 0),
+        put('b', '1', undefined, 500),
+        put('c', '1', undefined, 1000),
+        put('d', '1', undefined, 1999),
+      ],
+      { externalRate: external },
+    );
+    // Assess
+    expect(analysis).toMatchObject({ rate: 10.5, rateSource: 'external', burstiness: 3.81 });
+    expect(analysis.observed).toBeUndefined();
+    expect(analysis.notes).toContain(
+      "rate and burstiness from queue ingest; the sample's own timestamps ignored",
+    );
+  });
+
+  it('keeps --rate as the target and the external burstiness', () => {
+    const analysis = analyzeWorkload([put('a', '1'), put('b', '1')], { rate: 2000, externalRate: external });
+    expect(analysis).toMatchObject({ rate: 2000, rateSource: 'flag', burstiness: 3.81 });
+    expect(analysis.notes.join('\n')).not.toMatch(/burstiness unknown/);
+  });
+});
