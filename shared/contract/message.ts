@@ -52,6 +52,8 @@ export type Message = z.infer<typeof MessageSchema>;
 
 /** Validates an already-parsed value against contract v1; throws `InvalidMessageError` with the path. */
 export function validateMessage(value: unknown): Message {
+  const valid = validPut(value);
+  if (valid !== undefined) return valid;
   const result = MessageSchema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -63,6 +65,26 @@ export function validateMessage(value: unknown): Message {
         ? 'UNKNOWN_OP'
         : 'INVALID_MESSAGE';
   return throwInvalid(path, issue.message, code);
+}
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const PUT_KEYS: ReadonlySet<string> = new Set(['op', 'table', 'item', 'version']);
+
+/**
+ * The batch writer's common case, a valid put, recognised without the schema: `PutMessageSchema`'s
+ * rules checked in place, so the message comes back as parsed instead of rebuilt (the schema's
+ * parse was half of the contract's CPU per record). Anything else — a delete, any fault — is
+ * `undefined`, and the schema decides and names the fault. The unit tests check both agree on
+ * generated messages.
+ */
+function validPut(value: unknown): PutMessage | undefined {
+  if (!isPlainObject(value) || value.op !== 'put') return undefined;
+  for (const key in value) if (!PUT_KEYS.has(key)) return undefined;
+  const { table, item, version } = value;
+  if (table !== undefined && (typeof table !== 'string' || !TABLE_NAME.test(table))) return undefined;
+  if (version !== undefined && !(Number.isSafeInteger(version) && (version as number) >= 0)) return undefined;
+  if (!isPlainObject(item) || Object.hasOwn(item, '')) return undefined;
+  return value as PutMessage;
 }
 
 function throwInvalid(path: string, detail: string, code: string): never {
