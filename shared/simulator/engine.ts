@@ -18,6 +18,8 @@ import { SeriesRecorder } from './series.ts';
 import { duplicateRatioAt } from './workload.ts';
 
 const CHUNK = 25;
+const TRANSACTION = 100;
+const RECEIVE_MAX = 10;
 
 interface Gatherer {
   readonly segments: Segment[];
@@ -93,6 +95,9 @@ export function simulate(input: SimulationInput): SimulationResult {
   const running: Invocation[] = [];
   let warmIdle = 0;
   const windowMs = es.maxBatchingWindowSeconds * 1000;
+  // Without a batching window a batch is what one ReceiveMessage returns (AWS asks for a window
+  // of at least 1 s above 10 records; the local poller invokes after its first receive).
+  const batchCap = windowMs === 0 ? Math.min(es.batchSize, RECEIVE_MAX) : es.batchSize;
   const timeoutMs = settings.lambda.timeoutSeconds * 1000;
   const marginMs = Math.min(settings.lambda.deadlineMarginMs, timeoutMs / 2);
   const receivePerStep = service.receivePerSecPerPoller * (dt / 1000);
@@ -118,7 +123,7 @@ export function simulate(input: SimulationInput): SimulationResult {
       const share = Math.max(1, Math.floor(queue.visibleCount / active));
       for (let g = 0; g < active && queue.visibleCount > 0; g++) {
         const gatherer = gatherers[g]!;
-        const want = Math.min(es.batchSize - gatherer.count, share, receivePerStep);
+        const want = Math.min(batchCap - gatherer.count, share, receivePerStep);
         if (want < 1) continue;
         if (gatherer.count === 0) gatherer.firstAt = now;
         gatherer.count += queue.take(Math.floor(want), gatherer.segments);
@@ -127,7 +132,7 @@ export function simulate(input: SimulationInput): SimulationResult {
     for (let g = 0; g < Math.min(active, gatherers.length); g++) {
       const gatherer = gatherers[g]!;
       if (gatherer.count === 0) continue;
-      if (gatherer.count < es.batchSize && now + dt - gatherer.firstAt < windowMs) continue;
+      if (gatherer.count < batchCap && now + dt - gatherer.firstAt < windowMs) continue;
       gatherers.splice(g, 1);
       g--;
       const cold = warmIdle === 0;
@@ -142,15 +147,20 @@ export function simulate(input: SimulationInput): SimulationResult {
 
     // Write: every invocation past its CPU phase offers its units; DynamoDB admits a share.
     let demand = 0;
+    let writers = 0;
     for (const inv of running)
-      if (inv.writeFrom <= now && inv.left > 0) demand += Math.min(inv.left, inv.unitsPerMs * dt);
-    const admission = capacity.offer(demand, now, dt);
+      if (inv.writeFrom <= now && inv.left > 0) {
+        demand += Math.min(inv.left, inv.unitsPerMs * dt);
+        writers++;
+      }
+    const backend = Math.min(1, service.backendParallelism / Math.max(1, writers));
+    const admission = capacity.offer(demand * backend, now, dt);
     const refused = 1 - admission.admitted;
     const end = now + dt;
     for (let i = 0; i < running.length; i++) {
       const inv = running[i]!;
       if (inv.writeFrom <= now && inv.left > 0) {
-        const offered = Math.min(inv.left, inv.unitsPerMs * dt);
+        const offered = Math.min(inv.left, inv.unitsPerMs * dt) * backend;
         const requests = offered / (workload.unitsPerWrite * inv.itemsPerRequest);
         c.writeRequests += requests;
         if (refused > 0) c.throttledRequests += requests * (1 - (1 - refused) ** inv.itemsPerRequest);
@@ -177,11 +187,20 @@ export function simulate(input: SimulationInput): SimulationResult {
     const n = gatherer.count;
     const valid = n * (1 - workload.invalidShare);
     const unique = valid * (1 - duplicateRatioAt(workload, n));
-    const requests = Math.max(1, Math.ceil(unique / CHUNK));
-    const itemsPerRequest = Math.max(1, unique / requests);
+    const guarded = unique * workload.guardedShare;
+    const plain = unique - guarded;
+    const requests = Math.max(1, Math.ceil(plain / CHUNK));
+    const itemsPerRequest = Math.max(1, plain / requests);
     const factor = jitter();
     const waveMs = service.requestBaseMs + service.requestPerItemMs * itemsPerRequest;
-    const writeMs = Math.ceil(requests / settings.lambda.writeConcurrency) * waveMs * factor;
+    const plainMs = plain > 0 ? Math.ceil(requests / settings.lambda.writeConcurrency) * waveMs : 0;
+    const transactions = Math.ceil(guarded / TRANSACTION);
+    const guardedMs =
+      transactions > 0
+        ? transactions * service.transactionBaseMs + guarded * service.transactionPerItemMs
+        : 0;
+    // Plain and guarded writes go side by side; transactions one after another.
+    const writeMs = Math.max(plainMs, guardedMs) * factor;
     const cpuMs =
       (service.invocationOverheadMs + service.perRecordMs * n) * factor + (cold ? service.coldStartMs : 0);
     const total = unique * workload.unitsPerWrite;

@@ -88,6 +88,14 @@ export interface ServiceTimes {
   /** One BatchWriteItem round trip: a fixed part and a part per item in it. */
   readonly requestBaseMs: number;
   readonly requestPerItemMs: number;
+  /** One TransactWriteItems (up to 100 version-guarded puts, sent one after another): fixed and per item. */
+  readonly transactionBaseMs: number;
+  readonly transactionPerItemMs: number;
+  /**
+   * How many invocations' writes the backend serves at full speed at once; beyond, every writer
+   * slows in proportion (DynamoDB Local on shared cores; Infinity on AWS, where partitions limit).
+   */
+  readonly backendParallelism: number;
   /** A new execution environment's init (billed since August 2025). */
   readonly coldStartMs: number;
   /** Messages one poller moves from the queue into its batch per second (Infinity: no limit). */
@@ -107,6 +115,9 @@ export const awsServiceTimes: ServiceTimes = {
   perRecordMs: 0.008,
   requestBaseMs: 10,
   requestPerItemMs: 0.8,
+  transactionBaseMs: 10,
+  transactionPerItemMs: 0.5,
+  backendParallelism: Number.POSITIVE_INFINITY,
   coldStartMs: 450,
   receivePerSecPerPoller: Number.POSITIVE_INFINITY,
   jitter: 0.2,

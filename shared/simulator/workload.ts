@@ -18,6 +18,8 @@ import { InvalidWorkloadError } from './errors.ts';
 export interface SimWorkload {
   /** Share of messages the batch writer dead-letters at once (bad shape, unknown table…). */
   readonly invalidShare: number;
+  /** Share of valid writes that are version-guarded (sent as transactions). */
+  readonly guardedShare: number;
   /** Write units of one valid write sent alone. */
   readonly unitsPerWrite: number;
   /** Share of a batch's valid writes coalescing removes, at increasing batch sizes (interpolated between). */
@@ -36,6 +38,7 @@ const BATCH_SIZES = [1, 10, 100, 1000, 10_000] as const;
 export function uniformWorkload(options: { readonly unitsPerWrite?: number } = {}): SimWorkload {
   return {
     invalidShare: 0,
+    guardedShare: 0,
     unitsPerWrite: options.unitsPerWrite ?? 1,
     duplicates: [{ batchSize: 1, ratio: 0 }],
     hotKeys: [],
@@ -83,7 +86,11 @@ export function workloadFromSample(
   const costs = measureMessages(writes, replayOptions);
   if (costs.valid === 0) throw new InvalidWorkloadError('the batch writer would reject every write in it');
   let unitsAlone = 0;
-  for (const item of costs.items.values()) unitsAlone += item.units;
+  let guarded = 0;
+  for (const item of costs.items.values()) {
+    unitsAlone += item.units;
+    guarded += item.guarded;
+  }
   const duplicates = BATCH_SIZES.filter((b, i) => i === 0 || b <= writes.length).map((batchSize) => {
     const replay = replayBatches(writes, batchSize, replayOptions);
     return { batchSize, ratio: replay.valid === 0 ? 0 : replay.coalesced / replay.valid };
@@ -107,6 +114,7 @@ export function workloadFromSample(
     .map(([key, units]) => ({ key, share: units / replay.units }));
   return {
     invalidShare: (writes.length - costs.valid) / writes.length,
+    guardedShare: guarded / costs.valid,
     unitsPerWrite: unitsAlone / costs.valid,
     duplicates,
     hotKeys,

@@ -1,0 +1,233 @@
+import {
+  awsServiceTimes,
+  defaultPipelineSettings,
+  type PipelineSettings,
+  type ServiceTimes,
+  simulate,
+  workloadFromSample,
+} from '../../shared/simulator/index.ts';
+import { type BenchContext, table } from './context.ts';
+import {
+  type HandlerProbe,
+  type Measured,
+  measureRun,
+  probeHandler,
+  type RunSpec,
+  receiveRate,
+} from './simulator-runs.ts';
+
+/**
+ * The simulator against measured runs on the embedded stack (DynamoDB Local, local-aws-sqs, the
+ * project's poller and the real batch-writer handler): one run calibrates the service times (fixed
+ * cost per invocation and cost per written item, from a least-squares fit over its invocations, and
+ * the spread of their times), a probe measures how fast a poller receives; then every other
+ * workload is predicted from its settings and sample alone and compared. Last, the simulator's own
+ * speed on one hour of 100,000 messages/s.
+ */
+const CALIBRATION: RunSpec = {
+  name: 'uniform (calibration)',
+  messages: 12_000,
+  ratePerSec: 1_000,
+  keys: 100_000,
+  keyDistribution: { kind: 'uniform' },
+  batchSize: 1000,
+  windowMs: 1000,
+  concurrency: 4,
+  writeConcurrency: 8,
+};
+
+const VALIDATION: readonly RunSpec[] = [
+  {
+    ...CALIBRATION,
+    name: 'zipf 1.2, 500 keys (duplicate-heavy)',
+    keys: 500,
+    keyDistribution: { kind: 'zipf', s: 1.2 },
+  },
+  { ...CALIBRATION, name: 'versioned writes (transactions)', keys: 3_000, versions: true },
+  {
+    ...CALIBRATION,
+    name: 'batch 100, window 0.2 s, 2,000/s',
+    messages: 16_000,
+    ratePerSec: 2_000,
+    batchSize: 100,
+    windowMs: 200,
+    concurrency: 8,
+    writeConcurrency: 4,
+  },
+  {
+    ...CALIBRATION,
+    name: 'overload: 1 slot, batch 100, 3,000/s',
+    messages: 15_000,
+    ratePerSec: 3_000,
+    batchSize: 100,
+    windowMs: 0,
+    concurrency: 1,
+    writeConcurrency: 2,
+  },
+];
+
+/** DynamoDB Local has no capacity limit: the table is given one it never reaches. */
+const LOCAL_TABLE = { billingMode: 'PAY_PER_REQUEST', warmWriteUnitsPerSec: 1e12 } as const;
+
+export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const specs = ctx.quick ? VALIDATION.slice(0, 3) : VALIDATION;
+  const probe = await probeHandler(CALIBRATION.writeConcurrency);
+  const calibrationRun = await measureRun(CALIBRATION);
+  const perPoller = await receiveRate(CALIBRATION.concurrency);
+  const service = calibrate(probe, calibrationRun, CALIBRATION, perPoller);
+  ctx.log(`calibrated: ${JSON.stringify(service)}`);
+  const rows: Record<string, string | number>[] = [];
+  const results: Record<string, unknown>[] = [];
+  for (const [i, spec] of [CALIBRATION, ...specs].entries()) {
+    const measured = i === 0 ? calibrationRun : await measureRun(spec);
+    const predicted = predict(spec, measured, service);
+    const error = (p: number, m: number) => Math.round(((p - m) / m) * 1000) / 10;
+    const row = {
+      workload: spec.name,
+      role: i === 0 ? 'calibration' : 'validation',
+      sentPerSec: Math.round(measured.sentPerSec),
+      measuredThroughput: Math.round(measured.throughputPerSec),
+      predictedThroughput: Math.round(predicted.throughputPerSec),
+      throughputErrorPct: error(predicted.throughputPerSec, measured.throughputPerSec),
+      measuredP99Ms: Math.round(measured.p99Ms),
+      predictedP99Ms: Math.round(predicted.latencyMs.p99),
+      p99ErrorPct: error(predicted.latencyMs.p99, measured.p99Ms),
+      measuredP50Ms: Math.round(measured.p50Ms),
+      predictedP50Ms: Math.round(predicted.latencyMs.p50),
+    };
+    rows.push(row);
+    results.push({ ...row, spec, invocations: measured.invocations.length });
+    ctx.log(table([row]));
+  }
+  const speed = speedRuns();
+  ctx.log(`\n${table(rows)}\n\nsimulator speed, 1 h of 100,000 messages/s: ${table(speed)}`);
+  return { service, probe, runs: results, speed };
+}
+
+/**
+ * Service times, robust to a loaded machine (ratio estimators and medians, no fit that one slow
+ * call can swing): the fixed cost per invocation is the median of the probe's 10-record batches;
+ * the cost per item of a wave (`waves × itemsPerRequest`, the model's own shape) is the ratio of
+ * the calibration run's write time to its items, so DynamoDB Local's contention at that run's load
+ * is in it; a transaction's cost per item is the probe's, scaled by the same contention (the
+ * calibration run's cost per item over the probe's). The spread is the invocations' around the
+ * model (interquartile range of the log ratio), the receive rate the probe's.
+ */
+function calibrate(
+  probe: HandlerProbe,
+  run: Measured,
+  spec: RunSpec,
+  receivePerSecPerPoller: number,
+): ServiceTimes {
+  const c = spec.writeConcurrency;
+  const items = (n: number) => {
+    const requests = Math.max(1, Math.ceil(n / 25));
+    return Math.ceil(requests / c) * (n / requests);
+  };
+  const perRecordMs = awsServiceTimes.perRecordMs;
+  const overhead = median(
+    probe.invocations.filter((i) => !i.guarded && i.records === 10).map((i) => i.durationMs),
+  );
+  const ratio = (
+    invs: readonly { records: number; unique?: number; durationMs: number }[],
+    x: (n: number) => number,
+  ) => {
+    let num = 0;
+    let den = 0;
+    for (const i of invs) {
+      num += Math.max(0, i.durationMs - overhead - perRecordMs * i.records);
+      den += x(i.unique ?? i.records);
+    }
+    return den > 0 ? num / den : 0;
+  };
+  const perItem = ratio(run.invocations, items);
+  const probePerItem = ratio(
+    probe.invocations.filter((i) => !i.guarded && i.records >= 100),
+    items,
+  );
+  const contention = probePerItem > 0 ? perItem / probePerItem : 1;
+  const txPerItem =
+    ratio(
+      probe.invocations.filter((i) => i.guarded),
+      (n) => n,
+    ) * contention;
+  const model = (n: number) => overhead + perItem * items(n);
+  const logs = run.invocations.map((i) => Math.log(i.durationMs / model(i.unique))).sort((a, b) => a - b);
+  const q = (p: number) => logs[Math.floor(p * (logs.length - 1))]!;
+  return {
+    invocationOverheadMs: round(overhead),
+    perRecordMs,
+    requestBaseMs: 0,
+    requestPerItemMs: round(perItem),
+    transactionBaseMs: 0,
+    transactionPerItemMs: round(txPerItem),
+    backendParallelism: Number.POSITIVE_INFINITY,
+    coldStartMs: 0,
+    receivePerSecPerPoller: Math.round(receivePerSecPerPoller),
+    jitter: round((q(0.75) - q(0.25)) / 1.349),
+    pollerScaling: 'none',
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+function predict(spec: RunSpec, measured: Measured, service: ServiceTimes) {
+  const settings: PipelineSettings = {
+    ...defaultPipelineSettings,
+    eventSource: {
+      batchSize: spec.batchSize,
+      maxBatchingWindowSeconds: spec.windowMs / 1000,
+      maximumConcurrency: spec.concurrency,
+    },
+    lambda: { ...defaultPipelineSettings.lambda, writeConcurrency: spec.writeConcurrency },
+    table: LOCAL_TABLE,
+  };
+  const expectedBatch = Math.min(
+    spec.batchSize,
+    Math.max(1, Math.ceil((measured.sentPerSec * (spec.windowMs / 1000)) / spec.concurrency)),
+  );
+  return simulate({
+    settings,
+    workload: workloadFromSample(measured.sample, { batchSize: expectedBatch }),
+    service,
+    ratePerSec: measured.sentPerSec,
+    durationSeconds: measured.sendSeconds,
+    maxMessages: spec.messages,
+    drainSeconds: 120,
+    seed: 1,
+  });
+}
+
+/** Wall time of one simulated hour at 100,000 messages/s: the template's defaults, and sized for the rate. */
+function speedRuns(): Record<string, string | number>[] {
+  const sized: PipelineSettings = {
+    ...defaultPipelineSettings,
+    eventSource: { ...defaultPipelineSettings.eventSource, maximumConcurrency: 1000 },
+    table: { billingMode: 'PAY_PER_REQUEST', warmWriteUnitsPerSec: 120_000 },
+  };
+  return [
+    ['template defaults (max concurrency 10)', defaultPipelineSettings],
+    ['sized (max concurrency 1,000, warm 120k WCU/s)', sized],
+  ].map(([name, settings]) => {
+    const started = performance.now();
+    const r = simulate({
+      settings: settings as PipelineSettings,
+      ratePerSec: 100_000,
+      durationSeconds: 3600,
+    });
+    return {
+      settings: name as string,
+      wallSeconds: round((performance.now() - started) / 1000),
+      throughputPerSec: Math.round(r.throughputPerSec),
+      p99Ms: Math.round(r.latencyMs.p99),
+      invocations: r.lambda.invocations,
+    };
+  });
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
