@@ -181,3 +181,18 @@ export class RoutesFileError extends CliError {
     super(`--routes ${path}: ${detail}`, options);
   }
 }
+
+/**
+ * `pipeline simulate` cannot read the pipeline's settings: the cloud assembly (`--cdk-out`) is
+ * missing or unreadable, or its templates lack the batch writer's event source.
+ */
+export class AssemblySettingsError extends CliError {
+  readonly code = 'ASSEMBLY_SETTINGS';
+  constructor(
+    readonly dir: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`--cdk-out ${dir}: ${detail}`, options);
+  }
+}
