@@ -71,15 +71,18 @@ const LOCAL_TABLE = { billingMode: 'PAY_PER_REQUEST', warmWriteUnitsPerSec: 1e12
 
 export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const specs = ctx.quick ? VALIDATION.slice(0, 3) : VALIDATION;
-  const probe = await probeHandler(CALIBRATION.writeConcurrency);
-  const calibrationRun = await measureRun(CALIBRATION);
   const perPoller = await receiveRate(CALIBRATION.concurrency);
-  const service = calibrate(probe, calibrationRun, CALIBRATION, perPoller);
-  ctx.log(`calibrated: ${JSON.stringify(service)}`);
+  const firstProbe = await probeHandler(CALIBRATION.writeConcurrency, 6);
+  const calibrationRun = await measureRun(CALIBRATION);
+  const calibration = calibrate(firstProbe, calibrationRun, CALIBRATION, perPoller);
+  ctx.log(`calibrated: ${JSON.stringify(calibration)}`);
   const rows: Record<string, string | number>[] = [];
   const results: Record<string, unknown>[] = [];
   for (const [i, spec] of [CALIBRATION, ...specs].entries()) {
+    // The probe again right before each validation run: the same service times at this moment's load.
+    const probe = i === 0 ? firstProbe : await probeHandler(spec.writeConcurrency);
     const measured = i === 0 ? calibrationRun : await measureRun(spec);
+    const service = i === 0 ? calibration.service : serviceAt(probe, spec, calibration);
     const predicted = predict(spec, measured, service);
     const error = (p: number, m: number) => Math.round(((p - m) / m) * 1000) / 10;
     const row = {
@@ -96,77 +99,131 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
       predictedP50Ms: Math.round(predicted.latencyMs.p50),
     };
     rows.push(row);
-    results.push({ ...row, spec, invocations: measured.invocations.length });
+    results.push({ ...row, spec, service, invocations: measured.invocations.length });
     ctx.log(table([row]));
   }
   const speed = speedRuns();
   ctx.log(`\n${table(rows)}\n\nsimulator speed, 1 h of 100,000 messages/s: ${table(speed)}`);
-  return { service, probe, runs: results, speed };
+  return { calibration, receivePerSecPerPoller: perPoller, runs: results, speed };
+}
+
+interface Calibration {
+  readonly service: ServiceTimes;
+  /** The calibration run's cost per item through SQS over the probe's, alone (DynamoDB Local shared by its invocations). */
+  readonly contention: number;
+  readonly jitter: number;
+  readonly receivePerSecPerPoller: number;
+}
+
+/** What a probe measures, robust to a loaded machine: medians and ratio estimators, no fit one slow call can swing. */
+function probeFigures(probe: HandlerProbe, writeConcurrency: number) {
+  const plain = probe.invocations.filter((i) => !i.guarded);
+  const overhead = median(
+    plain.filter((i) => i.records <= 25).map((i) => i.durationMs - PER_RECORD_MS * i.records),
+  );
+  const perItem = ratio(
+    plain.filter((i) => i.records >= 100),
+    overhead,
+    (n) => waveItems(n, writeConcurrency),
+  );
+  const txPerItem = ratio(
+    probe.invocations.filter((i) => i.guarded),
+    overhead,
+    (n) => n,
+  );
+  return { overhead, perItem, txPerItem };
 }
 
 /**
- * Service times, robust to a loaded machine (ratio estimators and medians, no fit that one slow
- * call can swing): the fixed cost per invocation is the median of the probe's 10-record batches;
- * the cost per item of a wave (`waves × itemsPerRequest`, the model's own shape) is the ratio of
- * the calibration run's write time to its items, so DynamoDB Local's contention at that run's load
- * is in it; a transaction's cost per item is the probe's, scaled by the same contention (the
- * calibration run's cost per item over the probe's). The spread is the invocations' around the
- * model (interquartile range of the log ratio), the receive rate the probe's.
+ * The calibration: the fixed cost per invocation is the probe's (median of its 10- and 25-record
+ * batches); the cost per item of a wave (`waves × itemsPerRequest`, the model's own shape) is the
+ * calibration run's (its write time over its items), so DynamoDB Local's contention at that run's
+ * load is in it, and its ratio to the probe's is kept to scale later probes; transactions cost the
+ * probe's per item times that ratio. The spread is the run's invocations' around the model
+ * (interquartile range of the log ratio), the receive rate the probe's.
  */
 function calibrate(
   probe: HandlerProbe,
   run: Measured,
   spec: RunSpec,
   receivePerSecPerPoller: number,
-): ServiceTimes {
-  const c = spec.writeConcurrency;
-  const items = (n: number) => {
-    const requests = Math.max(1, Math.ceil(n / 25));
-    return Math.ceil(requests / c) * (n / requests);
-  };
-  const perRecordMs = awsServiceTimes.perRecordMs;
-  const overhead = median(
-    probe.invocations.filter((i) => !i.guarded && i.records === 10).map((i) => i.durationMs),
+): Calibration {
+  const p = probeFigures(probe, spec.writeConcurrency);
+  const perItem = ratio(
+    run.invocations.map((i) => ({ ...i, records: i.unique })),
+    p.overhead,
+    (n) => waveItems(n, spec.writeConcurrency),
   );
-  const ratio = (
-    invs: readonly { records: number; unique?: number; durationMs: number }[],
-    x: (n: number) => number,
-  ) => {
-    let num = 0;
-    let den = 0;
-    for (const i of invs) {
-      num += Math.max(0, i.durationMs - overhead - perRecordMs * i.records);
-      den += x(i.unique ?? i.records);
-    }
-    return den > 0 ? num / den : 0;
-  };
-  const perItem = ratio(run.invocations, items);
-  const probePerItem = ratio(
-    probe.invocations.filter((i) => !i.guarded && i.records >= 100),
-    items,
-  );
-  const contention = probePerItem > 0 ? perItem / probePerItem : 1;
-  const txPerItem =
-    ratio(
-      probe.invocations.filter((i) => i.guarded),
-      (n) => n,
-    ) * contention;
-  const model = (n: number) => overhead + perItem * items(n);
+  const contention = p.perItem > 0 ? perItem / p.perItem : 1;
+  const model = (n: number) => p.overhead + perItem * waveItems(n, spec.writeConcurrency);
   const logs = run.invocations.map((i) => Math.log(i.durationMs / model(i.unique))).sort((a, b) => a - b);
-  const q = (p: number) => logs[Math.floor(p * (logs.length - 1))]!;
+  const q = (x: number) => logs[Math.floor(x * (logs.length - 1))]!;
+  const jitter = round((q(0.75) - q(0.25)) / 1.349);
+  const calibration = {
+    contention: round(contention),
+    jitter,
+    receivePerSecPerPoller: Math.round(receivePerSecPerPoller),
+  };
+  return {
+    ...calibration,
+    service: serviceTimes(p.overhead, perItem, p.txPerItem * contention, calibration),
+  };
+}
+
+/** The service times at a later probe's load, scaled by the calibration's contention. */
+function serviceAt(probe: HandlerProbe, spec: RunSpec, calibration: Calibration): ServiceTimes {
+  const p = probeFigures(probe, spec.writeConcurrency);
+  return serviceTimes(
+    p.overhead,
+    p.perItem * calibration.contention,
+    p.txPerItem * calibration.contention,
+    calibration,
+  );
+}
+
+function serviceTimes(
+  overhead: number,
+  perItem: number,
+  txPerItem: number,
+  calibration: Pick<Calibration, 'jitter' | 'receivePerSecPerPoller'>,
+): ServiceTimes {
   return {
     invocationOverheadMs: round(overhead),
-    perRecordMs,
+    perRecordMs: PER_RECORD_MS,
     requestBaseMs: 0,
     requestPerItemMs: round(perItem),
     transactionBaseMs: 0,
     transactionPerItemMs: round(txPerItem),
     backendParallelism: Number.POSITIVE_INFINITY,
     coldStartMs: 0,
-    receivePerSecPerPoller: Math.round(receivePerSecPerPoller),
-    jitter: round((q(0.75) - q(0.25)) / 1.349),
+    receivePerSecPerPoller: calibration.receivePerSecPerPoller,
+    jitter: calibration.jitter,
     pollerScaling: 'none',
   };
+}
+
+/** Handler CPU per record, the write-path bench's figure. */
+const PER_RECORD_MS = awsServiceTimes.perRecordMs;
+
+/** `waves × itemsPerRequest` of a batch of `n` unique writes: what its write time is taken to scale with. */
+function waveItems(n: number, writeConcurrency: number): number {
+  const requests = Math.max(1, Math.ceil(n / 25));
+  return Math.ceil(requests / writeConcurrency) * (n / requests);
+}
+
+/** Σ (duration − overhead − CPU) / Σ x(records): a cost per unit of x. */
+function ratio(
+  invocations: readonly { readonly records: number; readonly durationMs: number }[],
+  overhead: number,
+  x: (n: number) => number,
+): number {
+  let num = 0;
+  let den = 0;
+  for (const i of invocations) {
+    num += Math.max(0, i.durationMs - overhead - PER_RECORD_MS * i.records);
+    den += x(i.records);
+  }
+  return den > 0 ? num / den : 0;
 }
 
 function median(values: readonly number[]): number {
