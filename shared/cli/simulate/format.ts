@@ -2,7 +2,7 @@
 
 import { fmt } from '../../pipeline/capacity/format.ts';
 import { listPrices } from '../../simulator/index.ts';
-import type { SimulationDocument } from './run.ts';
+import type { SimulationDocument } from './document.ts';
 
 export function formatSimulation(doc: SimulationDocument): string {
   const r = doc.result;

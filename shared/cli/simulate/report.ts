@@ -10,8 +10,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { fmt } from '../../pipeline/capacity/format.ts';
 import { CONFIG, escapeHtml, renderSvg, SCHEMA } from '../advise/report.ts';
 import { OutputWriteError, UsageError } from '../errors.ts';
+import type { SimulationDocument } from './document.ts';
 import { formatSimulation } from './format.ts';
-import type { SimulationDocument } from './run.ts';
 
 const WIDTH = 560;
 type Panel = Record<string, unknown>;

@@ -24,6 +24,7 @@ import { checkAdviseFlags, readRoutes } from '../advise/flags.ts';
 import { openSample } from '../advise/run.ts';
 import { AssemblySettingsError, InvalidSampleError, UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
+import type { SimulationDocument } from './document.ts';
 import { formatSimulation } from './format.ts';
 import { writeSimulationReport } from './report.ts';
 
@@ -39,16 +40,6 @@ export type SimulateFlags = Omit<AdviseFlags, 'top' | 'contextFile' | 'rate'> & 
 /** The span of rates the simulator is meant for; below it a note says it was validated from here. */
 export const RATE_SPAN = { min: 1, validatedFrom: 1_000, max: 1_000_000 } as const;
 const MAX_DURATION_SECONDS = 86_400;
-
-/** What `--json` prints: the source, the notes, and the result. */
-export interface SimulationDocument {
-  readonly source: { readonly name: string; readonly lines: number; readonly badLines: number };
-  readonly cdkOut: string;
-  readonly ratePerSec: number;
-  readonly durationSeconds: number;
-  readonly notes: readonly string[];
-  readonly result: SimulationResult;
-}
 
 export async function runSimulate(
   file: string | undefined,
