@@ -193,7 +193,10 @@ export function simulate(input: SimulationInput): SimulationResult {
     const itemsPerRequest = Math.max(1, plain / requests);
     const factor = jitter();
     const waveMs = service.requestBaseMs + service.requestPerItemMs * itemsPerRequest;
-    const plainMs = plain > 0 ? Math.ceil(requests / settings.lambda.writeConcurrency) * waveMs : 0;
+    const plainMs =
+      plain > 0
+        ? Math.ceil(requests / settings.lambda.writeConcurrency) * waveMs + plain * service.backendPerItemMs
+        : 0;
     const transactions = Math.ceil(guarded / TRANSACTION);
     const guardedMs =
       transactions > 0

@@ -88,6 +88,11 @@ export interface ServiceTimes {
   /** One BatchWriteItem round trip: a fixed part and a part per item in it. */
   readonly requestBaseMs: number;
   readonly requestPerItemMs: number;
+  /**
+   * Backend time per written item, besides the round trips: a throughput-bound backend (DynamoDB
+   * Local on shared cores) serves items at a rate, whatever the requests in flight. @default 0 on AWS
+   */
+  readonly backendPerItemMs: number;
   /** One TransactWriteItems (up to 100 version-guarded puts, sent one after another): fixed and per item. */
   readonly transactionBaseMs: number;
   readonly transactionPerItemMs: number;
@@ -115,6 +120,7 @@ export const awsServiceTimes: ServiceTimes = {
   perRecordMs: 0.008,
   requestBaseMs: 10,
   requestPerItemMs: 0.8,
+  backendPerItemMs: 0,
   transactionBaseMs: 10,
   transactionPerItemMs: 0.5,
   backendParallelism: Number.POSITIVE_INFINITY,

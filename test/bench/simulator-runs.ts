@@ -37,6 +37,8 @@ export interface RunSpec {
 }
 
 export interface Invocation {
+  /** When the handler was called, ms (performance.now). */
+  readonly startMs: number;
   readonly records: number;
   readonly unique: number;
   readonly durationMs: number;
@@ -86,7 +88,7 @@ export async function measureRun(spec: RunSpec): Promise<Measured> {
   const { sqs, suffix, handler } = await freshHandler(spec.writeConcurrency);
   const queue = await createQueue(sqs, { queueName: `sim-${suffix}`, visibilityTimeoutSeconds: 360 });
   const latencies: number[] = [];
-  const invocations: { records: SQSEvent['Records']; durationMs: number }[] = [];
+  const invocations: { startMs: number; records: SQSEvent['Records']; durationMs: number }[] = [];
   let firstSent = Number.POSITIVE_INFINITY;
   let lastDone = 0;
   const poller = new SqsEventSourcePoller({
@@ -100,7 +102,7 @@ export async function measureRun(spec: RunSpec): Promise<Measured> {
       const started = performance.now();
       const response = await handler(event, context);
       const done = Date.now();
-      invocations.push({ records: event.Records, durationMs: performance.now() - started });
+      invocations.push({ startMs: started, records: event.Records, durationMs: performance.now() - started });
       for (const record of event.Records) {
         const sent = Number(record.attributes.SentTimestamp);
         latencies.push(done - sent);
@@ -130,6 +132,7 @@ export async function measureRun(spec: RunSpec): Promise<Measured> {
     p50Ms: q(0.5),
     p99Ms: q(0.99),
     invocations: invocations.map((inv) => ({
+      startMs: inv.startMs,
       records: inv.records.length,
       unique: new Set(inv.records.map((r) => uniqueKey(r.body))).size,
       durationMs: inv.durationMs,

@@ -9,6 +9,7 @@ import {
 import { type BenchContext, table } from './context.ts';
 import {
   type HandlerProbe,
+  type Invocation,
   type Measured,
   measureRun,
   probeHandler,
@@ -74,7 +75,7 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const perPoller = await receiveRate(CALIBRATION.concurrency);
   const firstProbe = await probeHandler(CALIBRATION.writeConcurrency, 6);
   const calibrationRun = await measureRun(CALIBRATION);
-  const calibration = calibrate(firstProbe, calibrationRun, CALIBRATION, perPoller);
+  const calibration = calibrate(firstProbe, calibrationRun, perPoller);
   ctx.log(`calibrated: ${JSON.stringify(calibration)}`);
   const rows: Record<string, string | number>[] = [];
   const results: Record<string, unknown>[] = [];
@@ -82,7 +83,7 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
     // The probe again right before each validation run: the same service times at this moment's load.
     const probe = i === 0 ? firstProbe : await probeHandler(spec.writeConcurrency);
     const measured = i === 0 ? calibrationRun : await measureRun(spec);
-    const service = i === 0 ? calibration.service : serviceAt(probe, spec, calibration);
+    const service = i === 0 ? calibration.service : serviceTimes(probeFigures(probe), calibration);
     const predicted = predict(spec, measured, service);
     const error = (p: number, m: number) => Math.round(((p - m) / m) * 1000) / 10;
     const row = {
@@ -109,14 +110,18 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
 
 interface Calibration {
   readonly service: ServiceTimes;
-  /** The calibration run's cost per item through SQS over the probe's, alone (DynamoDB Local shared by its invocations). */
-  readonly contention: number;
+  /** Invocations whose writes DynamoDB Local serves at full speed at once (from the calibration run). */
+  readonly backendParallelism: number;
   readonly jitter: number;
   readonly receivePerSecPerPoller: number;
 }
 
-/** What a probe measures, robust to a loaded machine: medians and ratio estimators, no fit one slow call can swing. */
-function probeFigures(probe: HandlerProbe, writeConcurrency: number) {
+/**
+ * What a probe measures, robust to a loaded machine (medians and ratio estimators, no fit one slow
+ * call can swing): the fixed cost per invocation (median of the 10- and 25-record batches), the
+ * backend's time per plain item and per transactional item of a lone invocation.
+ */
+function probeFigures(probe: HandlerProbe) {
   const plain = probe.invocations.filter((i) => !i.guarded);
   const overhead = median(
     plain.filter((i) => i.records <= 25).map((i) => i.durationMs - PER_RECORD_MS * i.records),
@@ -124,77 +129,62 @@ function probeFigures(probe: HandlerProbe, writeConcurrency: number) {
   const perItem = ratio(
     plain.filter((i) => i.records >= 100),
     overhead,
-    (n) => waveItems(n, writeConcurrency),
   );
   const txPerItem = ratio(
     probe.invocations.filter((i) => i.guarded),
     overhead,
-    (n) => n,
   );
   return { overhead, perItem, txPerItem };
 }
 
 /**
- * The calibration: the fixed cost per invocation is the probe's (median of its 10- and 25-record
- * batches); the cost per item of a wave (`waves × itemsPerRequest`, the model's own shape) is the
- * calibration run's (its write time over its items), so DynamoDB Local's contention at that run's
- * load is in it, and its ratio to the probe's is kept to scale later probes; transactions cost the
- * probe's per item times that ratio. The spread is the run's invocations' around the model
- * (interquartile range of the log ratio), the receive rate the probe's.
+ * The calibration: DynamoDB Local is taken as a throughput-bound backend — each item costs the
+ * probe's time per item, and invocations writing at once share it. How many it serves at full
+ * speed comes from the calibration run: its write time per item over the probe's is the slowdown,
+ * its mean number of invocations overlapping each one over that slowdown the parallelism. The
+ * spread is the run's invocations' around the model (median to 90th percentile of the log ratio),
+ * the receive rate the probe's.
  */
-function calibrate(
-  probe: HandlerProbe,
-  run: Measured,
-  spec: RunSpec,
-  receivePerSecPerPoller: number,
-): Calibration {
-  const p = probeFigures(probe, spec.writeConcurrency);
-  const perItem = ratio(
-    run.invocations.map((i) => ({ ...i, records: i.unique })),
-    p.overhead,
-    (n) => waveItems(n, spec.writeConcurrency),
+function calibrate(probe: HandlerProbe, run: Measured, receivePerSecPerPoller: number): Calibration {
+  const p = probeFigures(probe);
+  const invs = run.invocations;
+  const overlapping = invs.map(
+    (a) =>
+      invs.filter((b) => b.startMs < a.startMs + a.durationMs && a.startMs < b.startMs + b.durationMs).length,
   );
-  const contention = p.perItem > 0 ? perItem / p.perItem : 1;
-  const model = (n: number) => p.overhead + perItem * waveItems(n, spec.writeConcurrency);
-  const logs = run.invocations.map((i) => Math.log(i.durationMs / model(i.unique))).sort((a, b) => a - b);
+  const meanOverlap = overlapping.reduce((s, n) => s + n, 0) / invs.length;
+  const slowdown =
+    ratio(
+      invs.map((i) => ({ ...i, records: i.unique })),
+      p.overhead,
+    ) / Math.max(p.perItem, 1e-6);
+  const backendParallelism = slowdown > 1 ? meanOverlap / slowdown : Number.POSITIVE_INFINITY;
+  const model = (i: Invocation, n: number) =>
+    p.overhead + i.unique * p.perItem * Math.max(1, n / backendParallelism);
+  const logs = invs.map((i, k) => Math.log(i.durationMs / model(i, overlapping[k]!))).sort((a, b) => a - b);
   const q = (x: number) => logs[Math.floor(x * (logs.length - 1))]!;
-  const jitter = round((q(0.75) - q(0.25)) / 1.349);
-  const calibration = {
-    contention: round(contention),
-    jitter,
+  const figures = {
+    backendParallelism: round(backendParallelism),
+    jitter: round(Math.max(0, (q(0.9) - q(0.5)) / 1.2816)),
     receivePerSecPerPoller: Math.round(receivePerSecPerPoller),
   };
-  return {
-    ...calibration,
-    service: serviceTimes(p.overhead, perItem, p.txPerItem * contention, calibration),
-  };
+  return { ...figures, service: serviceTimes(p, figures) };
 }
 
-/** The service times at a later probe's load, scaled by the calibration's contention. */
-function serviceAt(probe: HandlerProbe, spec: RunSpec, calibration: Calibration): ServiceTimes {
-  const p = probeFigures(probe, spec.writeConcurrency);
-  return serviceTimes(
-    p.overhead,
-    p.perItem * calibration.contention,
-    p.txPerItem * calibration.contention,
-    calibration,
-  );
-}
-
+/** The service times at a probe's load, with the calibration's parallelism, spread and receive rate. */
 function serviceTimes(
-  overhead: number,
-  perItem: number,
-  txPerItem: number,
-  calibration: Pick<Calibration, 'jitter' | 'receivePerSecPerPoller'>,
+  p: ReturnType<typeof probeFigures>,
+  calibration: Omit<Calibration, 'service'>,
 ): ServiceTimes {
   return {
-    invocationOverheadMs: round(overhead),
+    invocationOverheadMs: round(p.overhead),
     perRecordMs: PER_RECORD_MS,
     requestBaseMs: 0,
-    requestPerItemMs: round(perItem),
+    requestPerItemMs: 0,
+    backendPerItemMs: round(p.perItem),
     transactionBaseMs: 0,
-    transactionPerItemMs: round(txPerItem),
-    backendParallelism: Number.POSITIVE_INFINITY,
+    transactionPerItemMs: round(p.txPerItem),
+    backendParallelism: calibration.backendParallelism,
     coldStartMs: 0,
     receivePerSecPerPoller: calibration.receivePerSecPerPoller,
     jitter: calibration.jitter,
@@ -205,23 +195,16 @@ function serviceTimes(
 /** Handler CPU per record, the write-path bench's figure. */
 const PER_RECORD_MS = awsServiceTimes.perRecordMs;
 
-/** `waves × itemsPerRequest` of a batch of `n` unique writes: what its write time is taken to scale with. */
-function waveItems(n: number, writeConcurrency: number): number {
-  const requests = Math.max(1, Math.ceil(n / 25));
-  return Math.ceil(requests / writeConcurrency) * (n / requests);
-}
-
-/** Σ (duration − overhead − CPU) / Σ x(records): a cost per unit of x. */
+/** Σ (duration − overhead − CPU) / Σ records: the time per item. */
 function ratio(
   invocations: readonly { readonly records: number; readonly durationMs: number }[],
   overhead: number,
-  x: (n: number) => number,
 ): number {
   let num = 0;
   let den = 0;
   for (const i of invocations) {
     num += Math.max(0, i.durationMs - overhead - PER_RECORD_MS * i.records);
-    den += x(i.records);
+    den += i.records;
   }
   return den > 0 ? num / den : 0;
 }
