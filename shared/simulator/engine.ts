@@ -146,21 +146,20 @@ export function simulate(input: SimulationInput): SimulationResult {
     }
 
     // Write: every invocation past its CPU phase offers its units; DynamoDB admits a share.
-    let demand = 0;
     let writers = 0;
-    for (const inv of running)
-      if (inv.writeFrom <= now && inv.left > 0) {
-        demand += Math.min(inv.left, inv.unitsPerMs * dt);
-        writers++;
-      }
+    for (const inv of running) if (inv.writeFrom <= now && inv.left > 0) writers++;
     const backend = Math.min(1, service.backendParallelism / Math.max(1, writers));
-    const admission = capacity.offer(demand * backend, now, dt);
+    let offeredAll = 0;
+    for (const inv of running)
+      if (inv.writeFrom <= now && inv.left > 0)
+        offeredAll += Math.min(inv.left, inv.unitsPerMs * dt * backend);
+    const admission = capacity.offer(offeredAll, now, dt);
     const refused = 1 - admission.admitted;
     const end = now + dt;
     for (let i = 0; i < running.length; i++) {
       const inv = running[i]!;
       if (inv.writeFrom <= now && inv.left > 0) {
-        const offered = Math.min(inv.left, inv.unitsPerMs * dt) * backend;
+        const offered = Math.min(inv.left, inv.unitsPerMs * dt * backend);
         const requests = offered / (workload.unitsPerWrite * inv.itemsPerRequest);
         c.writeRequests += requests;
         if (refused > 0) c.throttledRequests += requests * (1 - (1 - refused) ** inv.itemsPerRequest);

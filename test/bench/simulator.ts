@@ -141,17 +141,20 @@ function probeFigures(probe: HandlerProbe) {
  * The calibration: DynamoDB Local is taken as a throughput-bound backend — each item costs the
  * probe's time per item, and invocations writing at once share it. How many it serves at full
  * speed comes from the calibration run: its write time per item over the probe's is the slowdown,
- * its mean number of invocations overlapping each one over that slowdown the parallelism. The
+ * the mean number of invocations running during each one over that slowdown the parallelism. The
  * spread is the run's invocations' around the model (median to 90th percentile of the log ratio),
  * the receive rate the probe's.
  */
 function calibrate(probe: HandlerProbe, run: Measured, receivePerSecPerPoller: number): Calibration {
   const p = probeFigures(probe);
   const invs = run.invocations;
-  const overlapping = invs.map(
-    (a) =>
-      invs.filter((b) => b.startMs < a.startMs + a.durationMs && a.startMs < b.startMs + b.durationMs).length,
-  );
+  // The mean number of invocations running (itself included) over each one's duration.
+  const overlapping = invs.map((a) => {
+    let busy = 0;
+    for (const b of invs)
+      busy += Math.max(0, Math.min(a.startMs + a.durationMs, b.startMs + b.durationMs) - Math.max(a.startMs, b.startMs));
+    return busy / Math.max(a.durationMs, 1e-6);
+  });
   const meanOverlap = overlapping.reduce((s, n) => s + n, 0) / invs.length;
   const slowdown =
     ratio(
