@@ -241,6 +241,8 @@ function predict(spec: RunSpec, measured: Measured, service: ServiceTimes) {
     maxMessages: spec.messages,
     drainSeconds: 120,
     seed: 1,
+    // Local invocations take ~10 ms: the step must be well under that.
+    stepMs: 1,
   });
 }
 
