@@ -20,11 +20,14 @@ import { duplicateRatioAt } from './workload.ts';
 const CHUNK = 25;
 const TRANSACTION = 100;
 const RECEIVE_MAX = 10;
+const PARALLEL_RECEIVES = 4;
 
 interface Gatherer {
   readonly segments: Segment[];
   count: number;
   firstAt: number;
+  /** Messages its receives may still move this step (the receive rate, accumulated across steps). */
+  credit: number;
 }
 
 interface Invocation {
@@ -101,6 +104,8 @@ export function simulate(input: SimulationInput): SimulationResult {
   const timeoutMs = settings.lambda.timeoutSeconds * 1000;
   const marginMs = Math.min(settings.lambda.deadlineMarginMs, timeoutMs / 2);
   const receivePerStep = service.receivePerSecPerPoller * (dt / 1000);
+  // An idle poller's unused receive time is not saved up beyond a few parallel receives' worth.
+  const creditCap = Math.max(receivePerStep, PARALLEL_RECEIVES * RECEIVE_MAX);
 
   for (let now = 0; now < run.endMs; now += dt) {
     // Arrivals in [now, now + dt), at the step's middle.
@@ -117,16 +122,20 @@ export function simulate(input: SimulationInput): SimulationResult {
 
     // Gather: every free slot polls; the visible messages are shared among them.
     const free = Math.max(0, cap - running.length);
-    while (gatherers.length < free) gatherers.push({ segments: [], count: 0, firstAt: 0 });
+    while (gatherers.length < free) gatherers.push({ segments: [], count: 0, firstAt: 0, credit: 0 });
     const active = Math.min(free, gatherers.length);
     if (active > 0 && queue.visibleCount > 0) {
       const share = Math.max(1, Math.floor(queue.visibleCount / active));
       for (let g = 0; g < active && queue.visibleCount > 0; g++) {
         const gatherer = gatherers[g]!;
-        const want = Math.min(batchCap - gatherer.count, share, receivePerStep);
+        // Without a window one receive is the batch: its time is added to the invocation's start.
+        gatherer.credit = windowMs === 0 ? batchCap : Math.min(gatherer.credit + receivePerStep, creditCap);
+        const want = Math.floor(Math.min(batchCap - gatherer.count, share, gatherer.credit));
         if (want < 1) continue;
         if (gatherer.count === 0) gatherer.firstAt = now;
-        gatherer.count += queue.take(Math.floor(want), gatherer.segments);
+        const taken = queue.take(want, gatherer.segments);
+        gatherer.count += taken;
+        gatherer.credit -= taken;
       }
     }
     for (let g = 0; g < Math.min(active, gatherers.length); g++) {
@@ -138,7 +147,8 @@ export function simulate(input: SimulationInput): SimulationResult {
       const cold = warmIdle === 0;
       if (cold) c.coldStarts++;
       else warmIdle--;
-      running.push(startInvocation(gatherer, now + dt, cold));
+      const receiveMs = windowMs === 0 ? (gatherer.count / service.receivePerSecPerPoller) * 1000 : 0;
+      running.push(startInvocation(gatherer, now + dt + receiveMs, cold));
     }
     if (service.pollerScaling === 'lambda' && queue.visibleCount > 0 && running.length >= cap) {
       capFloat = Math.min(maxCap, capFloat + growthPerMs * dt);
