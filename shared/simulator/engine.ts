@@ -95,6 +95,8 @@ export function simulate(input: SimulationInput): SimulationResult {
     service.pollerScaling === 'none' ? maxCap : Math.min(maxCap, provisioned ? provisioned.minimum * 10 : 5);
   let capFloat = cap;
   const gatherers: Gatherer[] = [];
+  /** When the pollers still deleting a finished batch's messages are free again, ascending. */
+  const deleting: number[] = [];
   const running: Invocation[] = [];
   let warmIdle = 0;
   const windowMs = es.maxBatchingWindowSeconds * 1000;
@@ -121,7 +123,8 @@ export function simulate(input: SimulationInput): SimulationResult {
     queue.release(now);
 
     // Gather: every free slot polls; the visible messages are shared among them.
-    const free = Math.max(0, cap - running.length);
+    while (deleting.length > 0 && deleting[0]! <= now) deleting.shift();
+    const free = Math.max(0, cap - running.length - deleting.length);
     while (gatherers.length < free) gatherers.push({ segments: [], count: 0, firstAt: 0, credit: 0 });
     const active = Math.min(free, gatherers.length);
     if (active > 0 && queue.visibleCount > 0) {
@@ -232,6 +235,8 @@ export function simulate(input: SimulationInput): SimulationResult {
 
   function finish(inv: Invocation, at: number): void {
     warmIdle++;
+    // The poller deletes the batch's messages before it polls again.
+    if (service.deleteMs > 0) insertSorted(deleting, at + service.deleteMs);
     c.billedMs += Math.ceil(at - inv.start);
     c.lastCompletion = Math.max(c.lastCompletion, at);
     const failedShare = inv.total > 0 ? Math.max(0, inv.left) / inv.total : 0;
@@ -260,6 +265,12 @@ export function simulate(input: SimulationInput): SimulationResult {
     }
     series.completed(at, handled);
   }
+}
+
+function insertSorted(values: number[], value: number): void {
+  let i = values.length;
+  while (i > 0 && values[i - 1]! > value) i--;
+  values.splice(i, 0, value);
 }
 
 /** A Poisson count with mean `mean`: exact below 30, normal above (deterministic from `random`). */

@@ -105,6 +105,8 @@ export interface ServiceTimes {
   readonly coldStartMs: number;
   /** Messages one poller moves from the queue into its batch per second (Infinity: no limit). */
   readonly receivePerSecPerPoller: number;
+  /** A poller's DeleteMessageBatch calls after a batch, before it polls again (0: not in the way). */
+  readonly deleteMs: number;
   /** Spread of invocation times: the coefficient of variation of a lognormal factor on each. */
   readonly jitter: number;
   /**
@@ -126,6 +128,7 @@ export const awsServiceTimes: ServiceTimes = {
   backendParallelism: Number.POSITIVE_INFINITY,
   coldStartMs: 450,
   receivePerSecPerPoller: Number.POSITIVE_INFINITY,
+  deleteMs: 0,
   jitter: 0.2,
   pollerScaling: 'lambda',
 };

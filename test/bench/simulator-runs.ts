@@ -10,7 +10,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { createBatchWriterHandler } from '../../functions/batch-writer/wiring.ts';
 import { generateWorkload, type KeyDistribution } from '../../shared/cli/send/workload.ts';
@@ -169,9 +174,10 @@ function uniqueKey(body: string): string {
 
 /**
  * Messages one gathering poller receives per second when `pollers` gather at once from a full
- * queue (4 parallel ReceiveMessage calls of 10 each, as the local poller does).
+ * queue (4 parallel ReceiveMessage calls of 10 each, as the local poller does), and how long the
+ * DeleteMessageBatch of 10 that follows takes.
  */
-export async function receiveRate(pollers: number): Promise<number> {
+export async function receiveRate(pollers: number): Promise<{ perPollerPerSec: number; deleteMs: number }> {
   const sqs = new SQSClient({});
   const queue = await createQueue(sqs, { queueName: `sim-probe-${randomUUID().slice(0, 8)}` });
   const total = 6_000;
@@ -184,9 +190,11 @@ export async function receiveRate(pollers: number): Promise<number> {
       ),
     );
   let received = 0;
-  const started = performance.now();
+  let receiveMs = 0;
+  const deletes: number[] = [];
   const poller = async () => {
     while (received < total * 0.8) {
+      const started = performance.now();
       const rounds = await Promise.all(
         Array.from({ length: 4 }, () =>
           sqs.send(
@@ -194,11 +202,25 @@ export async function receiveRate(pollers: number): Promise<number> {
           ),
         ),
       );
-      received += rounds.reduce((s, r) => s + (r.Messages?.length ?? 0), 0);
+      receiveMs += performance.now() - started;
+      const messages = rounds.flatMap((r) => r.Messages ?? []);
+      received += messages.length;
+      const deleteStarted = performance.now();
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: messages.slice(0, 10).map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      deletes.push(performance.now() - deleteStarted);
     }
   };
   await Promise.all(Array.from({ length: pollers }, poller));
-  return received / ((performance.now() - started) / 1000) / pollers;
+  deletes.sort((a, b) => a - b);
+  return {
+    perPollerPerSec: received / (receiveMs / 1000),
+    deleteMs: deletes[Math.floor(deletes.length / 2)]!,
+  };
 }
 
 function workloadBodies(

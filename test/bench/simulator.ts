@@ -72,10 +72,10 @@ const LOCAL_TABLE = { billingMode: 'PAY_PER_REQUEST', warmWriteUnitsPerSec: 1e12
 
 export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const specs = ctx.quick ? VALIDATION.slice(0, 3) : VALIDATION;
-  const perPoller = await receiveRate(CALIBRATION.concurrency);
+  const receive = await receiveRate(CALIBRATION.concurrency);
   const firstProbe = await probeHandler(CALIBRATION.writeConcurrency, 6);
   const calibrationRun = await measureRun(CALIBRATION);
-  const calibration = calibrate(firstProbe, calibrationRun, perPoller);
+  const calibration = calibrate(firstProbe, calibrationRun, receive);
   ctx.log(`calibrated: ${JSON.stringify(calibration)}`);
   const rows: Record<string, string | number>[] = [];
   const results: Record<string, unknown>[] = [];
@@ -105,7 +105,7 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   }
   const speed = speedRuns();
   ctx.log(`\n${table(rows)}\n\nsimulator speed, 1 h of 100,000 messages/s: ${table(speed)}`);
-  return { calibration, receivePerSecPerPoller: perPoller, runs: results, speed };
+  return { calibration, runs: results, speed };
 }
 
 interface Calibration {
@@ -114,6 +114,7 @@ interface Calibration {
   readonly backendParallelism: number;
   readonly jitter: number;
   readonly receivePerSecPerPoller: number;
+  readonly deleteMs: number;
 }
 
 /**
@@ -145,14 +146,21 @@ function probeFigures(probe: HandlerProbe) {
  * spread is the run's invocations' around the model (median to 90th percentile of the log ratio),
  * the receive rate the probe's.
  */
-function calibrate(probe: HandlerProbe, run: Measured, receivePerSecPerPoller: number): Calibration {
+function calibrate(
+  probe: HandlerProbe,
+  run: Measured,
+  receive: { perPollerPerSec: number; deleteMs: number },
+): Calibration {
   const p = probeFigures(probe);
   const invs = run.invocations;
   // The mean number of invocations running (itself included) over each one's duration.
   const overlapping = invs.map((a) => {
     let busy = 0;
     for (const b of invs)
-      busy += Math.max(0, Math.min(a.startMs + a.durationMs, b.startMs + b.durationMs) - Math.max(a.startMs, b.startMs));
+      busy += Math.max(
+        0,
+        Math.min(a.startMs + a.durationMs, b.startMs + b.durationMs) - Math.max(a.startMs, b.startMs),
+      );
     return busy / Math.max(a.durationMs, 1e-6);
   });
   const meanOverlap = overlapping.reduce((s, n) => s + n, 0) / invs.length;
@@ -169,7 +177,8 @@ function calibrate(probe: HandlerProbe, run: Measured, receivePerSecPerPoller: n
   const figures = {
     backendParallelism: round(backendParallelism),
     jitter: round(Math.max(0, (q(0.9) - q(0.5)) / 1.2816)),
-    receivePerSecPerPoller: Math.round(receivePerSecPerPoller),
+    receivePerSecPerPoller: Math.round(receive.perPollerPerSec),
+    deleteMs: round(receive.deleteMs),
   };
   return { ...figures, service: serviceTimes(p, figures) };
 }
@@ -190,6 +199,7 @@ function serviceTimes(
     backendParallelism: calibration.backendParallelism,
     coldStartMs: 0,
     receivePerSecPerPoller: calibration.receivePerSecPerPoller,
+    deleteMs: calibration.deleteMs,
     jitter: calibration.jitter,
     pollerScaling: 'none',
   };
