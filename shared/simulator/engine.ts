@@ -97,6 +97,7 @@ export function simulate(input: SimulationInput): SimulationResult {
   const gatherers: Gatherer[] = [];
   /** When the pollers still deleting a finished batch's messages are free again, ascending. */
   const deleting: number[] = [];
+  let rotation = 0;
   const running: Invocation[] = [];
   let warmIdle = 0;
   const windowMs = es.maxBatchingWindowSeconds * 1000;
@@ -129,8 +130,10 @@ export function simulate(input: SimulationInput): SimulationResult {
     const active = Math.min(free, gatherers.length);
     if (active > 0 && queue.visibleCount > 0) {
       const share = Math.max(1, Math.floor(queue.visibleCount / active));
-      for (let g = 0; g < active && queue.visibleCount > 0; g++) {
-        const gatherer = gatherers[g]!;
+      // Starting with another poller each step shares a trickle evenly, as concurrent long polls do.
+      rotation = (rotation + 1) % active;
+      for (let k = 0; k < active && queue.visibleCount > 0; k++) {
+        const gatherer = gatherers[(k + rotation) % active]!;
         // Without a window one receive is the batch: its time is added to the invocation's start.
         gatherer.credit = windowMs === 0 ? batchCap : Math.min(gatherer.credit + receivePerStep, creditCap);
         const want = Math.floor(Math.min(batchCap - gatherer.count, share, gatherer.credit));
