@@ -2,9 +2,9 @@
  * Import rules, checked by `npm run check` (dependency-cruiser). Dependencies point down:
  * functions → shared libraries → shared/core; infra → shared (settings, schemas); local tooling and
  * the CLI (shared/local, shared/cli) → anything; nothing but tests and entry points → local tooling.
- * Libraries (contract, write-batcher, snapshots, sqs, tracing) are used through their index.ts only.
+ * Libraries (contract, write-batcher, snapshots, sqs, tracing, simulator) are used through their index.ts only.
  */
-const LIBRARIES = '(contract|write-batcher|snapshots|sqs|tracing)';
+const LIBRARIES = '(contract|write-batcher|snapshots|sqs|tracing|simulator)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

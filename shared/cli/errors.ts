@@ -201,3 +201,18 @@ export class LiveFiguresUnavailableError extends CliError {
     this.exitCode = reason === 'request-failed' ? 1 : 2;
   }
 }
+
+/**
+ * `pipeline simulate` cannot read the pipeline's settings: the cloud assembly (`--cdk-out`) is
+ * missing or unreadable, or its templates lack the batch writer's event source.
+ */
+export class AssemblySettingsError extends CliError {
+  readonly code = 'ASSEMBLY_SETTINGS';
+  constructor(
+    readonly dir: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`--cdk-out ${dir}: ${detail}`, options);
+  }
+}

@@ -13,6 +13,7 @@ import { dlqCommand } from './dlq/command.ts';
 import { CliError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { sendCommand } from './send/command.ts';
+import { simulateCommand } from './simulate/command.ts';
 import { snapshotCommand } from './snapshot/command.ts';
 
 /**
@@ -32,7 +33,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .addCommand(sendCommand(io, setExitCode).copyInheritedSettings(program))
     .addCommand(snapshotCommand(io).copyInheritedSettings(program))
     .addCommand(dlqCommand(io, setExitCode).copyInheritedSettings(program))
-    .addCommand(adviseCommand(io).copyInheritedSettings(program));
+    .addCommand(adviseCommand(io).copyInheritedSettings(program))
+    .addCommand(simulateCommand(io).copyInheritedSettings(program));
 }
 
 /**

@@ -5,7 +5,15 @@ import { writeCharts } from './charts.ts';
 import type { BenchContext } from './context.ts';
 
 /** Every suite, in the order `npm run bench` runs them. */
-const SUITES = ['write-path', 'throttling', 'producer', 'snapshots', 'gpu-worker', 'tracing'] as const;
+const SUITES = [
+  'write-path',
+  'throttling',
+  'producer',
+  'snapshots',
+  'gpu-worker',
+  'tracing',
+  'simulator',
+] as const;
 
 const program = new Command('bench')
   .description('Runs benchmark suites on the embedded AWS stack and writes test/bench/results/<suite>.json')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as contract from '../../shared/contract/index.ts';
 import { PipelineError } from '../../shared/core/errors.ts';
+import * as simulator from '../../shared/simulator/index.ts';
 import * as snapshots from '../../shared/snapshots/index.ts';
 import * as sqs from '../../shared/sqs/index.ts';
 import * as writeBatcher from '../../shared/write-batcher/index.ts';
@@ -20,6 +21,7 @@ describe('library errors', () => {
     ['contract', contract, contract.ContractError, []],
     ['write-batcher', writeBatcher, writeBatcher.WriteBatcherError, []],
     ['snapshots', snapshots, snapshots.SnapshotError, []],
+    ['simulator', simulator, simulator.SimulatorError, []],
     // The producer entry also re-exports the contract's errors and the core ones callers catch.
     ['sqs', sqs, sqs.SqsSendError, [sqs.ContractError, sqs.InvalidMessageError, sqs.InvalidOptionError]],
   ] as const)(

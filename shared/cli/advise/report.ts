@@ -18,7 +18,7 @@ const BLUE = '#4c78a8';
 const RED = '#e45756';
 const NOW = 'busiest partition now';
 const ADVISED = 'busiest shard with the advised count';
-const CONFIG = { font: 'sans-serif', axis: { labelLimit: 260 }, view: { stroke: null } } as const;
+export const CONFIG = { font: 'sans-serif', axis: { labelLimit: 260 }, view: { stroke: null } } as const;
 
 type Panel = Record<string, unknown>;
 
@@ -243,10 +243,10 @@ export async function writeReport(path: string, advice: Advice): Promise<void> {
   }
 }
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** vega and vega-lite are loaded only when a report is asked for. */
-async function renderSvg(spec: TopLevelSpec): Promise<string> {
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
@@ -277,6 +277,6 @@ function html(title: string, advice: Advice, charts: readonly string[]): string 
   ].join('\n');
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

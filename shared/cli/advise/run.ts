@@ -71,7 +71,11 @@ export async function runAdvise(
   return advice;
 }
 
-async function openSample(file: string | undefined, flags: AdviseFlags, io: CliIo): Promise<SampleInput> {
+export async function openSample(
+  file: string | undefined,
+  flags: AdviseFlags,
+  io: CliIo,
+): Promise<SampleInput> {
   const strict = flags.strict === true;
   if (file === undefined) {
     return syntheticSample(

@@ -190,7 +190,10 @@ export function optionName(name: string): string {
 }
 
 /** Adds the synthetic workload's flags (`--count` and what shapes it) to a workload command. */
-export function withSyntheticWorkloadOptions(command: Command): Command {
+export function withSyntheticWorkloadOptions(
+  command: Command,
+  descriptions: { readonly seed?: string } = {},
+): Command {
   return command
     .option('--count <n>', 'synthetic: number of messages', integer(1))
     .addOption(
@@ -204,5 +207,5 @@ export function withSyntheticWorkloadOptions(command: Command): Command {
     .option('--shuffle-versions', 'synthetic: versions out of order (needs --versions)')
     .option('--invalid-rate <r>', 'synthetic: fraction (0..1) the batch writer must reject', rate, 0)
     .option('--table <logical>', 'synthetic: logical table (default: the default table)', tableName)
-    .option('--seed <n>', 'synthetic: PRNG seed', integer(0, 2 ** 32 - 1), 1);
+    .option('--seed <n>', descriptions.seed ?? 'synthetic: PRNG seed', integer(0, 2 ** 32 - 1), 1);
 }
