@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
@@ -11,14 +13,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { processIngestBatch } from '../../functions/batch-writer/core.ts';
 import { createBatchWriterHandler } from '../../functions/batch-writer/wiring.ts';
 import { keySampler } from '../../shared/cli/send/workload.ts';
 import { mulberry32 } from '../../shared/core/random.ts';
-import { createLambdaContext } from '../../shared/local/lambda/lambda-context.ts';
-import { toSqsRecord } from '../../shared/local/lambda/sqs-event.ts';
 import { createQueue, createTable } from '../../shared/local/resources/write-path.ts';
 import type { DeadLetterSink } from '../../shared/pipeline/dead-letter.ts';
 import { Router } from '../../shared/pipeline/routing.ts';
@@ -26,8 +26,9 @@ import { writePathSettings } from '../../shared/pipeline/settings.ts';
 import { WriteBatcher } from '../../shared/write-batcher/write-batcher.ts';
 import { type BenchContext, median, table } from './context.ts';
 import * as peers from './peers.ts';
+import { BATCH, buildBatches, lambdaContext } from './records.ts';
 
-const BATCH = 1_000;
+const execFileAsync = promisify(execFile);
 /** Passes of the handler-CPU measurement; the median is reported. */
 const CPU_PASSES = 7;
 /** Records the handler-CPU measurement holds (five Lambda batches of 1,000). */
@@ -35,7 +36,6 @@ const CPU_RECORDS = 5_000;
 /** Records the handler-CPU measurement runs through before it measures. */
 const CPU_WARMUP_RECORDS = 40_000;
 const { maxConcurrency } = writePathSettings.function;
-const source = { queueArn: 'arn:aws:sqs:us-east-1:123456789012:ingest', region: 'us-east-1' };
 
 /**
  * Write path, on one DynamoDB Local, every strategy consuming the same pre-built Lambda batches (SQS
@@ -54,27 +54,24 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
   const tables = await createTables(ddb, names);
 
-  // The real handler, wired as deployed, with `items` routed to table d (j for the heap measurement,
-  // so that table d holds no more data than the peers' tables when the strategies are timed).
+  // The real handler, wired as deployed, with `items` routed to table d (the heap probe writes to
+  // table j, so that table d holds no more data than the peers' tables when the strategies are timed).
   const dlq = await createQueue(new SQSClient({}), { queueName: `bench-dlq-${randomUUID().slice(0, 8)}` });
-  const handlerFor = (tableName: string) => {
-    const handler = createBatchWriterHandler(
-      {
-        routes: routesFor(tableName),
-        dlqUrl: dlq.url,
-        maxConcurrency,
-        deadlineMarginMs: writePathSettings.function.deadlineMarginMs,
-      },
-      {
-        logger: new Logger({ serviceName: 'batch-writer' }),
-        metrics: new Metrics({ serviceName: 'batch-writer' }),
-      },
-    );
-    return (records: SQSRecord[]) => handler({ Records: records } as SQSEvent, lambdaContext());
-  };
-  const invoke = handlerFor(tables.d!);
-  // First, while the heap holds little else: one 10,000-record batch of 1 KB bodies.
-  const peakHeapMiB = await measurePeakHeap(handlerFor(tables.j!));
+  const handler = createBatchWriterHandler(
+    {
+      routes: routesFor(tables.d!),
+      dlqUrl: dlq.url,
+      maxConcurrency,
+      deadlineMarginMs: writePathSettings.function.deadlineMarginMs,
+    },
+    {
+      logger: new Logger({ serviceName: 'batch-writer' }),
+      metrics: new Metrics({ serviceName: 'batch-writer' }),
+    },
+  );
+  const invoke = (records: SQSRecord[]) => handler({ Records: records } as SQSEvent, lambdaContext());
+  // One 10,000-record event of 1 KB bodies, in a process of its own.
+  const peakHeapMiB = await measurePeakHeap(tables.j!, dlq.url);
   // Handler CPU next, on five Lambda batches of its own, before the suite builds its 20,000 records:
   // a Lambda instance holds one event, and every major GC marks whatever the heap retains (over the
   // suite's 20,000 records held at once the same code reads ~1.6x higher).
@@ -387,31 +384,6 @@ async function createTables(ddb: DynamoDBClient, names: string[]): Promise<Recor
   return Object.fromEntries(entries);
 }
 
-/** Lambda batches of contract-v1 puts, `bodyBytes` each, keys from `keyOf`. */
-function buildBatches(
-  count: number,
-  keyOf: (i: number) => string,
-  bodyBytes: number,
-  version?: number,
-): SQSRecord[][] {
-  const batches: SQSRecord[][] = [];
-  for (let start = 0; start < count; start += BATCH) {
-    const records: SQSRecord[] = [];
-    for (let i = start; i < Math.min(count, start + BATCH); i++) {
-      const base = JSON.stringify({
-        op: 'put',
-        table: 'items',
-        item: { pk: keyOf(i), sk: '1', seq: i, data: '' },
-        ...(version === undefined ? {} : { version }),
-      });
-      const body = base.replace('"data":""', `"data":"${'x'.repeat(Math.max(0, bodyBytes - base.length))}"`);
-      records.push(toSqsRecord({ MessageId: randomUUID(), ReceiptHandle: `r${i}`, Body: body }, source));
-    }
-    batches.push(records);
-  }
-  return batches;
-}
-
 async function putOne(ddb: DynamoDBClient, tableName: string, record: SQSRecord): Promise<void> {
   const message = JSON.parse(record.body) as { item: Record<string, unknown> };
   await ddb.send(new PutItemCommand({ TableName: tableName, Item: marshall(message.item) }));
@@ -528,23 +500,16 @@ async function measureCpu(batches: SQSRecord[][]): Promise<number> {
   return median(perRecord);
 }
 
-async function measurePeakHeap(invoke: (records: SQSRecord[]) => Promise<unknown>): Promise<number> {
-  const records = buildBatches(10_000, (i) => `h${i}`, 1024).flat();
-  globalThis.gc?.();
-  let peak = process.memoryUsage().heapUsed;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().heapUsed);
-  }, 2);
-  await invoke(records);
-  clearInterval(timer);
-  peak = Math.max(peak, process.memoryUsage().heapUsed);
-  return peak / 2 ** 20;
-}
-
-function lambdaContext(): Context {
-  return createLambdaContext({
-    functionName: 'batch-writer',
-    timeoutMs: writePathSettings.function.timeoutSeconds * 1000,
-    region: 'us-east-1',
-  });
+/**
+ * Peak heap of one 10,000 × 1 KB event in a process of its own that holds what a Lambda instance
+ * would (`heap-probe.ts`): measured in this one, the benchmark's peers, tables and results count too.
+ */
+async function measurePeakHeap(tableName: string, dlqUrl: string): Promise<number> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'test/bench/heap-probe.ts', tableName, dlqUrl],
+    { env: process.env, maxBuffer: 1024 * 1024 },
+  );
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  return (JSON.parse(line) as { peakHeapMiB: number }).peakHeapMiB;
 }
