@@ -318,7 +318,9 @@ export class WritePath extends Construct {
     });
     this.logGroup.grantWrite(role);
     // Exactly what the WriteBatcher sends: BatchWriteItem (puts and unversioned deletes) and
-    // conditional PutItem (versioned writes, tombstones included). It never calls DeleteItem.
+    // conditional puts (versioned writes, tombstones included) — TransactWriteItems of puts by
+    // default, which IAM authorizes as dynamodb:PutItem per item, or one PutItem each. It never
+    // calls DeleteItem.
     for (const table of this.grantedTables) table.grant(role, 'dynamodb:BatchWriteItem', 'dynamodb:PutItem');
     // Permanent rejects go straight to the DLQ.
     this.deadLetterQueue.grant(role, 'sqs:SendMessage');
