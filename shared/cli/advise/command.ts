@@ -11,7 +11,7 @@ import {
   queueUrl,
   queueWindow,
   SCAN_SAMPLE,
-  versionedWrites,
+  withSampleAnalysisOptions,
 } from './flags.ts';
 import type { AdviseDeps } from './live.ts';
 import { runAdvise } from './run.ts';
@@ -31,17 +31,7 @@ export function adviseCommand(io: CliIo, deps: AdviseDeps = {}): Command {
       'target ingest rate (default: the sample’s own, from sentAt)',
       positiveNumber,
     )
-    .option(
-      '--routes <file>',
-      'routing map (TABLE_ROUTES) or pipeline config document: key names, ops, shards',
-    )
-    .addOption(
-      new Option('--versioned-writes <mode>', 'how the WriteBatcher sends versioned writes')
-        .argParser(versionedWrites)
-        .default('transaction'),
-    )
     .option('--top <n>', 'hottest keys and partitions listed', integer(1, 1000), 10)
-    .option('--strict', 'fail on the first bad line instead of counting it')
     .option('--json', 'print the advice as one JSON object')
     .option(
       '--context-file <path>',
@@ -80,7 +70,7 @@ export function adviseCommand(io: CliIo, deps: AdviseDeps = {}): Command {
       'live: logical table the scanned items are analysed as (default: the --routes route naming the table, else items)',
       tableName,
     );
-  return withSyntheticWorkloadOptions(command).action(
+  return withSyntheticWorkloadOptions(withSampleAnalysisOptions(command)).action(
     async (file: string | undefined, flags: AdviseFlags, command: Command) => {
       const userSet = (name: string) => command.getOptionValueSource(name) === 'cli';
       await runAdvise(file, flags, userSet, io, deps);

@@ -4,7 +4,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { PipelineError } from '../../core/errors.ts';
 import { parsePipelineConfig } from '../../pipeline/config.ts';
 import { type RoutesConfig, RoutesSchema } from '../../pipeline/routing.ts';
@@ -211,4 +211,19 @@ export async function readRoutes(path: string, shown: string): Promise<RoutesCon
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   throw new RoutesFileError(shown, `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+}
+
+/** Adds how a sample is read and replayed (`--routes`, `--versioned-writes`, `--strict`): advise's and simulate's. */
+export function withSampleAnalysisOptions(command: Command): Command {
+  return command
+    .option(
+      '--routes <file>',
+      'routing map (TABLE_ROUTES) or pipeline config document: key names, ops, shards',
+    )
+    .addOption(
+      new Option('--versioned-writes <mode>', 'how the WriteBatcher sends versioned writes')
+        .argParser(versionedWrites)
+        .default('transaction'),
+    )
+    .option('--strict', 'fail on the first bad line instead of counting it');
 }

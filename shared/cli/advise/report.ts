@@ -6,11 +6,8 @@
  * page with each chart inline and the recommendations as a table.
  */
 
-import { writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
 import { fmt } from '../../pipeline/capacity/format.ts';
-import { OutputWriteError, UsageError } from '../errors.ts';
+import { escapeHtml, type Panel, writeChartReport } from '../chart-report.ts';
 import type { Advice } from './advice.ts';
 
 const WIDTH = 520;
@@ -18,9 +15,6 @@ const BLUE = '#4c78a8';
 const RED = '#e45756';
 const NOW = 'busiest partition now';
 const ADVISED = 'busiest shard with the advised count';
-export const CONFIG = { font: 'sans-serif', axis: { labelLimit: 260 }, view: { stroke: null } } as const;
-
-type Panel = Record<string, unknown>;
 
 /** The charts of an advice, as Vega-Lite panels (no top-level schema or config). */
 export function advicePanels(advice: Advice): Panel[] {
@@ -213,47 +207,16 @@ export function recommendationRows(
 }
 
 /** Writes the report; the file's extension picks the format. */
-export async function writeReport(path: string, advice: Advice): Promise<void> {
-  const format = extname(path).toLowerCase();
-  if (format !== '.svg' && format !== '.html') {
-    throw new UsageError(`--report ${path}: name a .svg or .html file`);
-  }
-  const panels = advicePanels(advice);
+export function writeReport(path: string, advice: Advice): Promise<void> {
   const title = `pipeline advise: ${advice.source.name} at ${fmt(advice.rate)} messages/s`;
-  let text: string;
-  if (format === '.svg') {
-    text = await renderSvg({
-      $schema: SCHEMA,
-      title,
-      config: CONFIG,
-      vconcat: panels,
-    } as unknown as TopLevelSpec);
-  } else {
-    const charts = await Promise.all(
-      panels
-        .slice(0, -1)
-        .map((panel) => renderSvg({ $schema: SCHEMA, config: CONFIG, ...panel } as unknown as TopLevelSpec)),
-    );
-    text = html(title, advice, charts);
-  }
-  try {
-    await writeFile(path, `${text}\n`);
-  } catch (cause) {
-    throw new OutputWriteError(path, (cause as Error).message, { cause });
-  }
-}
-
-export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-
-/** vega and vega-lite are loaded only when a report is asked for. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  const panels = advicePanels(advice);
+  return writeChartReport(path, {
+    title,
+    panels,
+    // The last panel is the recommendations, which the page shows as a table instead.
+    pagePanels: panels.slice(0, -1),
+    page: (charts) => html(title, advice, charts),
+  });
 }
 
 function html(title: string, advice: Advice, charts: readonly string[]): string {
@@ -275,8 +238,4 @@ function html(title: string, advice: Advice, charts: readonly string[]): string 
     ...charts.map((svg) => `<figure>${svg}</figure>`),
     '</body></html>',
   ].join('\n');
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -1,7 +1,7 @@
 /** `pipeline simulate`: the commander definition of its arguments and flags (the workload flags are advise's). */
 
-import { Command, Option } from 'commander';
-import { positiveNumber, versionedWrites } from '../advise/flags.ts';
+import { Command } from 'commander';
+import { positiveNumber, withSampleAnalysisOptions } from '../advise/flags.ts';
 import type { CliIo } from '../io.ts';
 import { withSyntheticWorkloadOptions } from '../send/flags.ts';
 import { runSimulate, type SimulateFlags } from './run.ts';
@@ -32,22 +32,12 @@ export function simulateCommand(io: CliIo): Command {
       'cloud assembly to read the settings from (default: ./cdk.out, synthesized if absent)',
     )
     .option('--step-ms <ms>', 'time step of the model', positiveNumber, 10)
-    .option(
-      '--routes <file>',
-      'routing map (TABLE_ROUTES) or pipeline config document: key names, ops, shards',
-    )
-    .addOption(
-      new Option('--versioned-writes <mode>', 'how the WriteBatcher sends versioned writes')
-        .argParser(versionedWrites)
-        .default('transaction'),
-    )
-    .option('--strict', 'fail on the first bad line instead of counting it')
     .option('--json', 'print the result as one JSON object')
     .option('--report <path>', 'also write charts: a .svg image or an .html page')
     .option('--gpu-jobs-per-sec <n>', 'GPU: inference jobs/s arriving', positiveNumber)
     .option('--gpu-task-jobs-per-sec <n>', 'GPU: jobs/s one GPU task sustains', positiveNumber)
     .option('--gpu-start-seconds <s>', 'GPU: seconds for a new instance to serve', positiveNumber, 300);
-  return withSyntheticWorkloadOptions(command, {
+  return withSyntheticWorkloadOptions(withSampleAnalysisOptions(command), {
     seed: 'PRNG seed of the simulation (and of a synthetic sample)',
   }).action(async (file: string | undefined, flags: SimulateFlags, command: Command) => {
     const userSet = (name: string) => command.getOptionValueSource(name) === 'cli';

@@ -4,17 +4,12 @@
  * headless Vega-Lite rendering as `pipeline advise --report`.
  */
 
-import { writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
 import { fmt } from '../../pipeline/capacity/format.ts';
-import { CONFIG, escapeHtml, renderSvg, SCHEMA } from '../advise/report.ts';
-import { OutputWriteError, UsageError } from '../errors.ts';
+import { escapeHtml, type Panel, writeChartReport } from '../chart-report.ts';
 import type { SimulationDocument } from './document.ts';
 import { formatSimulation } from './format.ts';
 
 const WIDTH = 560;
-type Panel = Record<string, unknown>;
 
 /** Lines over time: one per field, each as a series. */
 function lines(
@@ -80,40 +75,21 @@ export function simulationPanels(doc: SimulationDocument): Panel[] {
 }
 
 /** Writes the report; the file's extension picks the format. */
-export async function writeSimulationReport(path: string, doc: SimulationDocument): Promise<void> {
-  const format = extname(path).toLowerCase();
-  if (format !== '.svg' && format !== '.html')
-    throw new UsageError(`--report ${path}: name a .svg or .html file`);
-  const panels = simulationPanels(doc);
+export function writeSimulationReport(path: string, doc: SimulationDocument): Promise<void> {
   const title = `pipeline simulate: ${doc.source.name} at ${fmt(doc.ratePerSec)} messages/s for ${fmt(doc.durationSeconds)} s`;
-  let text: string;
-  if (format === '.svg') {
-    text = await renderSvg({
-      $schema: SCHEMA,
-      title,
-      config: CONFIG,
-      vconcat: panels,
-    } as unknown as TopLevelSpec);
-  } else {
-    const charts = await Promise.all(
-      panels.map((panel) =>
-        renderSvg({ $schema: SCHEMA, config: CONFIG, ...panel } as unknown as TopLevelSpec),
-      ),
-    );
-    text = [
-      '<!doctype html>',
-      `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>`,
-      '<style>body{font-family:sans-serif;margin:2em;max-width:70em}pre{background:#f6f6f6;padding:1em}</style>',
-      `</head><body><h1>${escapeHtml(title)}</h1>`,
-      `<h2>Result</h2><pre>${escapeHtml(formatSimulation(doc))}</pre>`,
-      '<h2>Figures</h2>',
-      ...charts.map((svg) => `<figure>${svg}</figure>`),
-      '</body></html>',
-    ].join('\n');
-  }
-  try {
-    await writeFile(path, `${text}\n`);
-  } catch (cause) {
-    throw new OutputWriteError(path, (cause as Error).message, { cause });
-  }
+  return writeChartReport(path, {
+    title,
+    panels: simulationPanels(doc),
+    page: (charts) =>
+      [
+        '<!doctype html>',
+        `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>`,
+        '<style>body{font-family:sans-serif;margin:2em;max-width:70em}pre{background:#f6f6f6;padding:1em}</style>',
+        `</head><body><h1>${escapeHtml(title)}</h1>`,
+        `<h2>Result</h2><pre>${escapeHtml(formatSimulation(doc))}</pre>`,
+        '<h2>Figures</h2>',
+        ...charts.map((svg) => `<figure>${svg}</figure>`),
+        '</body></html>',
+      ].join('\n'),
+  });
 }
