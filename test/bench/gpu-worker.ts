@@ -39,7 +39,7 @@ import { jobsTableTarget } from '../../shared/pipeline/inference/job-status.ts';
 import type { WorkJob } from '../../shared/pipeline/inference/work-message.ts';
 import { SqsBatchSender } from '../../shared/sqs/batch-sender.ts';
 import { WriteBatcher } from '../../shared/write-batcher/write-batcher.ts';
-import { type BenchContext, median, table } from './context.ts';
+import { type BenchContext, median, percentile, table } from './context.ts';
 
 const BATCHED = 32;
 /** Distinct images cycled through (the input's content does not change the cost). */
@@ -392,11 +392,6 @@ function workJob(model: BuiltModel, jobId: string, queuedAt: number): WorkJob {
     queuedAt,
     input: { shape: [3, 32, 32], data },
   };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }
 
 function round1(value: number): number {

@@ -25,6 +25,7 @@ import { toSqsRecord } from '../../shared/local/lambda/sqs-event.ts';
 import { createQueue, createTable } from '../../shared/local/resources/write-path.ts';
 import { parseSampleLine, type SampleRecord } from '../../shared/pipeline/capacity/sample.ts';
 import { writePathSettings } from '../../shared/pipeline/settings.ts';
+import { percentile } from './context.ts';
 
 export interface RunSpec {
   readonly name: string;
@@ -129,13 +130,12 @@ export async function measureRun(spec: RunSpec): Promise<Measured> {
   if (latencies.length < spec.messages)
     throw new Error(`${spec.name}: only ${latencies.length} of ${spec.messages} records handled in time`);
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!;
   return {
     sentPerSec: spec.messages / sendSeconds,
     sendSeconds,
     throughputPerSec: latencies.length / ((lastDone - firstSent) / 1000),
-    p50Ms: q(0.5),
-    p99Ms: q(0.99),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
     invocations: invocations.map((inv) => ({
       startMs: inv.startMs,
       records: inv.records.length,

@@ -9,11 +9,15 @@ import { PipelineError } from '../../core/errors.ts';
 import { parsePipelineConfig } from '../../pipeline/config.ts';
 import { type RoutesConfig, RoutesSchema } from '../../pipeline/routing.ts';
 import { RoutesFileError, SourceReadError, UsageError } from '../errors.ts';
-import { checkWorkloadSource, optionName, SYNTHETIC_FLAGS } from '../send/flags.ts';
-import type { KeyDistribution } from '../send/workload.ts';
+import {
+  checkWorkloadSource,
+  optionName,
+  SYNTHETIC_FLAGS,
+  type SyntheticWorkloadFlags,
+} from '../send/flags.ts';
 import { duration } from '../snapshot/flags.ts';
 
-export interface AdviseFlags {
+export interface AdviseFlags extends SyntheticWorkloadFlags {
   readonly rate?: number;
   readonly routes?: string;
   readonly versionedWrites: 'transaction' | 'conditional-put';
@@ -24,15 +28,6 @@ export interface AdviseFlags {
   readonly report?: string;
   readonly gpuJobsPerSec?: number;
   readonly gpuTaskJobsPerSec?: number;
-  readonly count?: number;
-  readonly keyDist: KeyDistribution;
-  readonly keys: number;
-  readonly itemBytes: number;
-  readonly versions?: boolean;
-  readonly shuffleVersions?: boolean;
-  readonly invalidRate: number;
-  readonly table?: string;
-  readonly seed: number;
   /** Physical table whose items are scanned as the sample. */
   readonly fromTable?: string;
   /** Queue whose CloudWatch figures give the rate and burstiness. */

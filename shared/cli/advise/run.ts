@@ -11,6 +11,7 @@ import { InvalidAdviseOptionError } from '../../pipeline/capacity/errors.ts';
 import { recommend } from '../../pipeline/capacity/recommend.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
+import { syntheticWorkloadOf } from '../send/flags.ts';
 import { type Advice, adviceDocument } from './advice.ts';
 import { adviceContext, writeContextFile } from './context-file.ts';
 import { type AdviseFlags, checkAdviseFlags, readRoutes } from './flags.ts';
@@ -78,20 +79,7 @@ export async function openSample(
 ): Promise<SampleInput> {
   const strict = flags.strict === true;
   if (file === undefined) {
-    return syntheticSample(
-      {
-        count: flags.count!,
-        keys: flags.keys,
-        keyDistribution: flags.keyDist,
-        itemBytes: flags.itemBytes,
-        versions: flags.versions === true,
-        shuffleVersions: flags.shuffleVersions === true,
-        invalidRate: flags.invalidRate,
-        ...(flags.table === undefined ? {} : { table: flags.table }),
-        seed: flags.seed,
-      },
-      strict,
-    );
+    return syntheticSample(syntheticWorkloadOf(flags), strict);
   }
   return readSample(file === '-' ? '-' : resolve(io.cwd, file), file, io.stdin, strict);
 }

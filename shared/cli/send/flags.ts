@@ -10,10 +10,10 @@ import { groupIdProblem, sqsLimits } from '../../sqs/index.ts';
 import { UsageError } from '../errors.ts';
 import type { QueueFlags } from './queue.ts';
 import type { TenantFlags } from './tenant.ts';
-import type { KeyDistribution } from './workload.ts';
+import type { KeyDistribution, WorkloadOptions } from './workload.ts';
 
-/** The options of `pipeline send`, as commander parses them. */
-export interface SendFlags extends QueueFlags, TenantFlags {
+/** The flags `withSyntheticWorkloadOptions` adds, as commander parses them. */
+export interface SyntheticWorkloadFlags {
   readonly count?: number;
   readonly keyDist: KeyDistribution;
   readonly keys: number;
@@ -23,6 +23,25 @@ export interface SendFlags extends QueueFlags, TenantFlags {
   readonly invalidRate: number;
   readonly table?: string;
   readonly seed: number;
+}
+
+/** The synthetic workload the flags ask for (`--count` given). */
+export function syntheticWorkloadOf(flags: SyntheticWorkloadFlags): WorkloadOptions {
+  return {
+    count: flags.count!,
+    keys: flags.keys,
+    keyDistribution: flags.keyDist,
+    itemBytes: flags.itemBytes,
+    versions: flags.versions === true,
+    shuffleVersions: flags.shuffleVersions === true,
+    invalidRate: flags.invalidRate,
+    table: flags.table,
+    seed: flags.seed,
+  };
+}
+
+/** The options of `pipeline send`, as commander parses them. */
+export interface SendFlags extends QueueFlags, TenantFlags, SyntheticWorkloadFlags {
   readonly concurrency: number;
   readonly maxDelayMs: number;
   readonly fifoGroups?: number;

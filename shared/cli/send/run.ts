@@ -9,7 +9,7 @@ import { isFifoQueueUrl, PipelineProducer } from '../../sqs/index.ts';
 import { MalformedLineError, UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import { fifoMessageIds } from './fifo-group.ts';
-import { checkSourceFlags, checkTenantFlags, type SendFlags } from './flags.ts';
+import { checkSourceFlags, checkTenantFlags, type SendFlags, syntheticWorkloadOf } from './flags.ts';
 import { fileSource, type Source, stdinSource, syntheticSource } from './inputs.ts';
 import { BadLineError } from './jsonl.ts';
 import { startProgress } from './progress.ts';
@@ -124,17 +124,7 @@ export async function runSend(
 
 async function openSource(file: string | undefined, flags: SendFlags, io: CliIo): Promise<Source> {
   if (file === undefined) {
-    return syntheticSource({
-      count: flags.count!,
-      keys: flags.keys,
-      keyDistribution: flags.keyDist,
-      itemBytes: flags.itemBytes,
-      versions: flags.versions === true,
-      shuffleVersions: flags.shuffleVersions === true,
-      invalidRate: flags.invalidRate,
-      table: flags.table,
-      seed: flags.seed,
-    });
+    return syntheticSource(syntheticWorkloadOf(flags));
   }
   const tenant = tenantOption(flags);
   return file === '-'
